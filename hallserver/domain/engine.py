@@ -1,0 +1,408 @@
+"""The hall engine: pure state machine of one hall's day.
+
+Commands check the state and return events; `apply` is the only place state changes, so the live
+queues are rebuilt exactly by applying the day's stored events again. No I/O, no clock: the time
+(and anything random, such as tracking tokens) is passed in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from datetime import date, datetime, timedelta
+
+from hallserver.domain import policies
+from hallserver.domain.config import WEEKDAYS, HallConfig
+from hallserver.domain.model import (
+    CALLED,
+    DONE,
+    EXPIRED,
+    HELD,
+    NO_SHOW,
+    WAITING,
+    Armed,
+    Call,
+    CounterState,
+    Event,
+    Refused,
+    Ticket,
+)
+from hallserver.domain.pins import verify_pin
+
+RECENT_CALLS = 10
+LOGIN_FAILURES = 5  # wrong PINs within LOGIN_WINDOW before an officer id is locked for that window
+LOGIN_WINDOW = timedelta(minutes=5)
+
+
+class Hall:
+    def __init__(self, config: HallConfig):
+        self.config = config
+        self.policy = policies.get(config.policy)
+        self.day: date | None = None
+        self._reset_day()
+
+    # ---------------------------------------------------------------- day state
+    def _reset_day(self) -> None:
+        self.tickets: dict[str, Ticket] = {}
+        self.issued: dict[str, int] = {code: 0 for code in self.config.services}
+        self.order = 0
+        self.counters: dict[int, CounterState] = {
+            n: CounterState(n, list(c.services)) for n, c in self.config.counters.items()
+        }
+        self.armed: dict[int, Armed] = {}
+        self.rated: set[str] = set()
+        self.recent: deque[Call] = deque(maxlen=RECENT_CALLS)
+        self.call_seq = 0
+        self.login_failures: dict[str, list[datetime]] = {}
+
+    def roll(self, now: datetime) -> bool:
+        """Start a new day when `now` is on another date: numbers restart, queues empty.
+
+        Returns True when a day with state was closed.
+        """
+        today = now.date()
+        if self.day == today:
+            return False
+        closed = self.day is not None
+        self.day = today
+        self._reset_day()
+        return closed
+
+    # ---------------------------------------------------------------- queries
+    def waiting(self, service: str | None = None) -> list[Ticket]:
+        """Waiting tickets (of one service), oldest first."""
+        found = [t for t in self.tickets.values() if t.status == WAITING and (service is None or t.service == service)]
+        return sorted(found, key=lambda t: t.key)
+
+    def eligible(self, counter: CounterState) -> list[Ticket]:
+        """Tickets this counter may call: its services' queues and the tickets sent to it."""
+        services = set(counter.services)
+        return [
+            t for t in self.tickets.values()
+            if t.status == WAITING and (
+                t.target_counter == counter.number or (t.target_counter is None and t.service in services))
+        ]
+
+    def counter_of_officer(self, officer: str) -> CounterState | None:
+        return next((c for c in self.counters.values() if c.officer == officer), None)
+
+    def serving_counters(self, service: str) -> int:
+        return sum(1 for c in self.counters.values() if c.status == "open" and service in c.services)
+
+    def ahead_of(self, ticket: Ticket) -> int:
+        """Waiting tickets that will be called before this one in its queue."""
+        if ticket.status != WAITING:
+            return 0
+        strict = self.config.priority.mode == "strict"
+        n = 0
+        for t in self.tickets.values():
+            if t is ticket or t.status != WAITING or t.service != ticket.service:
+                continue
+            if t.priority and not ticket.priority and strict:
+                n += 1
+            elif bool(t.priority) == bool(ticket.priority) and t.key < ticket.key:
+                n += 1
+        return n
+
+    def eta_min(self, ticket: Ticket) -> int:
+        service = self.config.services[ticket.service]
+        servers = max(1, self.serving_counters(ticket.service))
+        return math.ceil(self.ahead_of(ticket) * service.handle_min / servers)
+
+    def is_open_for_tickets(self, service_code: str, now: datetime) -> bool:
+        if self.config.always_open:
+            return True
+        spans = self.config.services[service_code].hours.get(WEEKDAYS[now.weekday()], ())
+        t = now.time()
+        return any(start <= t < end for start, end in spans)
+
+    # ---------------------------------------------------------------- commands
+    def _commit(self, events: list[Event]) -> list[Event]:
+        for e in events:
+            self.apply(e)
+        return events
+
+    def _counter(self, number: int) -> CounterState:
+        try:
+            return self.counters[number]
+        except KeyError:
+            raise Refused("unknown_counter", str(number)) from None
+
+    def _logged_in(self, number: int) -> CounterState:
+        c = self._counter(number)
+        if c.officer is None:
+            raise Refused("not_logged_in")
+        return c
+
+    def _current(self, number: int) -> tuple[CounterState, Ticket]:
+        c = self._logged_in(number)
+        if c.current is None:
+            raise Refused("no_current_ticket")
+        return c, self.tickets[c.current]
+
+    def take_ticket(self, now: datetime, service: str, priority: str | None = None,
+                    token: str = "", device: str | None = None) -> list[Event]:
+        self.roll(now)
+        svc = self.config.services.get(service)
+        if svc is None:
+            raise Refused("unknown_service", service)
+        if priority is not None and priority not in {c.key for c in self.config.priority.categories}:
+            raise Refused("unknown_priority", priority)
+        if not svc.enabled:
+            raise Refused("service_closed", service)
+        if not self.is_open_for_tickets(service, now):
+            raise Refused("outside_hours", service)
+        if svc.daily_cap is not None and self.issued[service] >= svc.daily_cap:
+            raise Refused("daily_cap_reached", service)
+        seq = self.issued[service] + 1
+        number = f"{svc.prefix}{seq:0{self.config.number_width}d}"
+        return self._commit([Event("ticket.issued", now, {
+            "number": number, "service": service, "priority": priority, "seq": seq,
+            "token": token, "device": device})])
+
+    def login(self, now: datetime, counter: int, officer: str, pin: str) -> list[Event]:
+        self.roll(now)
+        c = self._counter(counter)
+        recent = [t for t in self.login_failures.get(officer, []) if now - t < LOGIN_WINDOW]
+        if len(recent) >= LOGIN_FAILURES:
+            raise Refused("too_many_attempts", officer)
+        who = self.config.officers.get(officer)
+        if who is None or not verify_pin(who.pin_hash, pin):
+            failed = self._commit([Event("officer.login_failed", now, {"officer": officer, "counter": counter})])
+            raise Refused("wrong_pin", officer, failed)
+        if c.officer == officer:
+            return []
+        events = []
+        if c.officer is not None:  # a shift change on a free counter replaces the officer
+            if c.current is not None:
+                raise Refused("counter_busy", c.current)
+            events.append(Event("officer.logged_out", now, {"officer": c.officer, "counter": counter,
+                                                              "reason": "replaced"}))
+        elsewhere = self.counter_of_officer(officer)
+        if elsewhere is not None:  # forgot to log out at another counter
+            if elsewhere.current is not None:
+                raise Refused("officer_busy", str(elsewhere.number))
+            events.append(Event("officer.logged_out", now, {"officer": officer, "counter": elsewhere.number,
+                                                              "reason": "moved"}))
+        events.append(Event("officer.logged_in", now, {"officer": officer, "counter": counter}))
+        return self._commit(events)
+
+    def logout(self, now: datetime, counter: int) -> list[Event]:
+        self.roll(now)
+        c = self._logged_in(counter)
+        if c.current is not None:
+            raise Refused("counter_busy", c.current)
+        return self._commit([Event("officer.logged_out", now, {"officer": c.officer, "counter": counter,
+                                                                 "reason": "logout"})])
+
+    def call_next(self, now: datetime, counter: int, ticket: str | None = None) -> list[Event]:
+        self.roll(now)
+        c = self._logged_in(counter)
+        if c.paused:
+            raise Refused("counter_paused")
+        if c.current is not None:
+            raise Refused("counter_busy", c.current)
+        if ticket is not None:  # call back a ticket this counter put on hold
+            if ticket not in c.held:
+                raise Refused("unknown_ticket", ticket)
+            chosen = self.tickets[ticket]
+        else:
+            chosen = policies.choose(self.policy, self.eligible(c), c, self.config)
+            if chosen is None:
+                raise Refused("queue_empty")
+        return self._commit([Event("ticket.called", now, {
+            "number": chosen.number, "counter": counter, "officer": c.officer,
+            "from_hold": ticket is not None})])
+
+    def recall(self, now: datetime, counter: int) -> list[Event]:
+        self.roll(now)
+        c, t = self._current(counter)
+        if t.recalls >= self.config.recall_limit:
+            return self._commit([Event("ticket.no_show", now, {
+                "number": t.number, "counter": counter, "officer": c.officer, "reason": "recall_limit"})])
+        return self._commit([Event("ticket.recalled", now, {"number": t.number, "counter": counter})])
+
+    def no_show(self, now: datetime, counter: int) -> list[Event]:
+        self.roll(now)
+        c, t = self._current(counter)
+        return self._commit([Event("ticket.no_show", now, {
+            "number": t.number, "counter": counter, "officer": c.officer, "reason": "officer"})])
+
+    def done(self, now: datetime, counter: int) -> list[Event]:
+        self.roll(now)
+        c, t = self._current(counter)
+        return self._commit([Event("ticket.done", now, {"number": t.number, "counter": counter,
+                                                          "officer": c.officer})])
+
+    def hold(self, now: datetime, counter: int) -> list[Event]:
+        self.roll(now)
+        c, t = self._current(counter)
+        return self._commit([Event("ticket.held", now, {"number": t.number, "counter": counter})])
+
+    def transfer(self, now: datetime, counter: int, service: str | None = None,
+                 to_counter: int | None = None) -> list[Event]:
+        self.roll(now)
+        c, t = self._current(counter)
+        if (service is None) == (to_counter is None):
+            raise Refused("bad_transfer", "a service or a counter")
+        if service is not None and service not in self.config.services:
+            raise Refused("unknown_service", service)
+        if to_counter is not None:
+            if to_counter not in self.counters:
+                raise Refused("unknown_counter", str(to_counter))
+            if to_counter == counter:
+                raise Refused("bad_transfer", "same counter")
+        return self._commit([Event("ticket.transferred", now, {
+            "number": t.number, "counter": counter, "officer": c.officer,
+            "service": service or t.service, "to_counter": to_counter})])
+
+    def pause(self, now: datetime, counter: int, reason: str | None = None) -> list[Event]:
+        self.roll(now)
+        c = self._logged_in(counter)
+        if c.current is not None:
+            raise Refused("counter_busy", c.current)
+        if c.paused:
+            return []
+        return self._commit([Event("counter.paused", now, {"counter": counter, "reason": reason})])
+
+    def resume(self, now: datetime, counter: int) -> list[Event]:
+        self.roll(now)
+        c = self._logged_in(counter)
+        if not c.paused:
+            raise Refused("not_paused")
+        return self._commit([Event("counter.resumed", now, {"counter": counter})])
+
+    def vote(self, now: datetime, counter: int, score: str, reason: str | None = None,
+             ticket: str | None = None, device: str | None = None) -> list[Event]:
+        self.roll(now)
+        if self.config.level(score) is None:
+            raise Refused("unknown_level", score)
+        if reason is not None and reason not in {r.key for r in self.config.reasons}:
+            raise Refused("unknown_reason", reason)
+        armed = self.armed.get(counter)
+        if ticket is not None and ticket in self.rated:
+            raise Refused("already_rated", ticket)
+        if armed is None or now > armed.expires_at or (ticket is not None and ticket != armed.ticket):
+            raise Refused("not_armed")
+        return self._commit([Event("rating.recorded", now, {
+            "counter": counter, "ticket": armed.ticket, "officer": armed.officer, "score": score,
+            "reason": reason, "device": device})])
+
+    def set_services(self, now: datetime, counter: int, services: list[str]) -> list[Event]:
+        """A manager's live change of what a counter serves; effective at its next call."""
+        self.roll(now)
+        c = self._counter(counter)
+        unknown = [s for s in services if s not in self.config.services]
+        if unknown:
+            raise Refused("unknown_service", ",".join(unknown))
+        if c.services == list(services):
+            return []
+        return self._commit([Event("counter.services_set", now, {"counter": counter, "services": list(services)})])
+
+    def tick(self, now: datetime) -> tuple[bool, list[Event]]:
+        """Time passing: a new day, rating windows closing. Returns (day rolled, events)."""
+        rolled = self.roll(now)
+        expired = [Event("rating.expired", now, {"counter": n, "ticket": a.ticket})
+                   for n, a in sorted(self.armed.items()) if now > a.expires_at]
+        return rolled, self._commit(expired)
+
+    # ---------------------------------------------------------------- apply
+    def apply(self, e: Event) -> None:
+        """Change state by one event; also used to replay the stored day after a restart."""
+        self.roll(e.at)
+        getattr(self, "_on_" + e.kind.replace(".", "_"))(e.at, e.data)
+
+    def _on_ticket_issued(self, at: datetime, d: dict) -> None:
+        self.order += 1
+        self.issued[d["service"]] = max(self.issued.get(d["service"], 0), d["seq"])
+        self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, at,
+                                           d.get("token", ""), at)
+
+    def _release(self, t: Ticket) -> None:
+        c = self.counters.get(t.counter) if t.counter is not None else None
+        if c is not None:
+            if c.current == t.number:
+                c.current = None
+            if t.number in c.held:
+                c.held.remove(t.number)
+
+    def _on_ticket_called(self, at: datetime, d: dict) -> None:
+        t, c = self.tickets[d["number"]], self.counters[d["counter"]]
+        self._release(t)
+        t.status, t.counter, t.officer, t.called_at, t.target_counter = CALLED, c.number, d.get("officer"), at, None
+        c.current = t.number
+        if not d.get("from_hold"):
+            c.ordinary_streak = 0 if t.priority else c.ordinary_streak + 1
+        self._announce(t, c, at)
+
+    def _announce(self, t: Ticket, c: CounterState, at: datetime) -> None:
+        self.call_seq += 1
+        c.call_seq += 1
+        self.recent.appendleft(Call(self.call_seq, t.number, c.number, t.service, t.recalls, at))
+
+    def _on_ticket_recalled(self, at: datetime, d: dict) -> None:
+        t, c = self.tickets[d["number"]], self.counters[d["counter"]]
+        t.recalls += 1
+        self._announce(t, c, at)
+
+    def _finish(self, d: dict, status: str) -> Ticket:
+        t = self.tickets[d["number"]]
+        self._release(t)
+        t.status = status
+        return t
+
+    def _on_ticket_done(self, at: datetime, d: dict) -> None:
+        t = self._finish(d, DONE)
+        self.counters[d["counter"]].served += 1
+        self.armed[d["counter"]] = Armed(t.number, d.get("officer"),
+                                         at + timedelta(seconds=self.config.rating_window_s))
+
+    def _on_ticket_no_show(self, at: datetime, d: dict) -> None:
+        self._finish(d, NO_SHOW)
+
+    def _on_ticket_held(self, at: datetime, d: dict) -> None:
+        t = self.tickets[d["number"]]
+        self._release(t)
+        t.status, t.counter = HELD, d["counter"]
+        self.counters[d["counter"]].held.append(t.number)
+
+    def _on_ticket_transferred(self, at: datetime, d: dict) -> None:
+        t = self.tickets[d["number"]]
+        self._release(t)
+        t.status, t.service, t.target_counter = WAITING, d["service"], d.get("to_counter")
+        t.counter, t.officer, t.called_at, t.recalls = None, None, None, 0
+        t.transfers += 1
+
+    def _on_ticket_expired(self, at: datetime, d: dict) -> None:
+        self._finish(d, EXPIRED)
+
+    def _on_officer_logged_in(self, at: datetime, d: dict) -> None:
+        c = self.counters[d["counter"]]
+        c.officer, c.paused, c.pause_reason = d["officer"], False, None
+
+    def _on_officer_logged_out(self, at: datetime, d: dict) -> None:
+        c = self.counters[d["counter"]]
+        c.officer, c.paused, c.pause_reason = None, False, None
+
+    def _on_officer_login_failed(self, at: datetime, d: dict) -> None:
+        self.login_failures.setdefault(d["officer"], []).append(at)
+
+    def _on_counter_paused(self, at: datetime, d: dict) -> None:
+        c = self.counters[d["counter"]]
+        c.paused, c.pause_reason = True, d.get("reason")
+
+    def _on_counter_resumed(self, at: datetime, d: dict) -> None:
+        c = self.counters[d["counter"]]
+        c.paused, c.pause_reason = False, None
+
+    def _on_counter_services_set(self, at: datetime, d: dict) -> None:
+        self.counters[d["counter"]].services = list(d["services"])
+
+    def _on_rating_recorded(self, at: datetime, d: dict) -> None:
+        self.armed.pop(d["counter"], None)
+        self.rated.add(d["ticket"])
+
+    def _on_rating_expired(self, at: datetime, d: dict) -> None:
+        armed = self.armed.get(d["counter"])
+        if armed is not None and armed.ticket == d["ticket"]:
+            del self.armed[d["counter"]]

@@ -1,0 +1,207 @@
+"""The service layer: turns one device message into engine commands, records the outcome, and
+answers. It owns the hall's lock and its unit of work; it knows neither MQTT nor HTTP.
+
+Error policy: malformed input and refusals become ok:false replies (stored, so a retry gets the
+same answer); a store failure becomes an `unavailable` reply that is not stored, and the engine is
+rebuilt from the store before the next command, so nothing unacknowledged lingers in memory.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import SQLAlchemyError
+
+import protocols
+from hallserver.domain import views
+from hallserver.domain.config import Device, HallConfig
+from hallserver.domain.engine import Hall
+from hallserver.domain.model import Event, Refused
+from hallserver.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    reply: dict | None  # the `down` reply, when the message had a readable id
+    events: list[Event] = field(default_factory=list)
+    duplicate: bool = False
+    resend_state: bool = False  # the device asked for its state again
+
+
+class HallService:
+    def __init__(self, config: HallConfig, store: Store, clock: Callable[[], datetime] | None = None,
+                 new_token: Callable[[], str] = lambda: secrets.token_urlsafe(12)):
+        self.config = config
+        self.store = store
+        self.tz = ZoneInfo(config.timezone)
+        self._clock = clock or (lambda: datetime.now(self.tz))
+        self.new_token = new_token
+        self.lock = threading.RLock()
+        self.metrics: collections.Counter[str] = collections.Counter()
+        self.hall = Hall(config)
+        self._stale = True
+
+    def now(self) -> datetime:
+        return self._clock().astimezone(self.tz)
+
+    # ------------------------------------------------------------ start and rebuild
+    def load(self) -> None:
+        """Rebuild the live hall from today's stored events (at start, and after a store failure)."""
+        with self.lock:
+            now = self.now()
+            self.store.ensure_hall(self.config.id, self.config.name)
+            hall = Hall(self.config)
+            hall.roll(now)
+            events = self.store.load_day(self.config.id, now.date(), self.tz)
+            for e in events:
+                hall.apply(e)
+            self.store.expire_before(self.config.id, now.date(), now)
+            self.hall, self._stale = hall, False
+            log.info("hall %s: replayed %d events of %s", self.config.id, len(events), now.date())
+
+    def _fresh(self) -> bool:
+        if self._stale:
+            try:
+                self.load()
+            except SQLAlchemyError as exc:
+                log.error("store unavailable: %s", exc)
+                return False
+        return True
+
+    # ------------------------------------------------------------ device messages
+    def handle_up(self, device_id: str, payload: bytes) -> Outcome:
+        self.metrics["messages_in"] += 1
+        try:
+            msg = protocols.parse_up(payload)
+        except protocols.ProtocolError as exc:
+            self.metrics["malformed." + exc.code] += 1
+            log.warning("malformed message from %s: %s", device_id, exc)
+            if exc.msg_id is None:
+                return Outcome(None)
+            return Outcome(self._error(exc.msg_id, exc.code, exc.detail))
+        msg_id = msg["id"]
+        device = self.config.devices.get(device_id)
+        if device is None:
+            self.metrics["refused.unknown_device"] += 1
+            log.warning("message from unknown device %s", device_id)
+            return Outcome(self._error(msg_id, "unknown_device", device_id))
+        with self.lock:
+            if not self._fresh():
+                return Outcome(self._error(msg_id, "unavailable"))
+            try:
+                stored = self.store.processed_reply(self.config.id, device_id, msg_id)
+            except SQLAlchemyError as exc:
+                log.error("store unavailable: %s", exc)
+                return Outcome(self._error(msg_id, "unavailable"))
+            if stored is not None:
+                self.metrics["duplicates"] += 1
+                return Outcome(stored, duplicate=True)
+            now = self.now()
+            resend = msg["t"] == "state.get"
+            try:
+                if not protocols.allowed(device.kind, msg["t"]):
+                    raise Refused("wrong_device_kind", f"{device.kind} cannot send {msg['t']}")
+                events, fields = self._dispatch(device, msg, now)
+                reply = protocols.reply(msg_id, fields)
+            except Refused as r:
+                self.metrics["refused." + r.code] += 1
+                events, reply = r.events, self._error(msg_id, r.code, r.detail)
+            try:
+                self.store.record(self.config.id, events, (device_id, msg_id, reply))
+            except SQLAlchemyError as exc:
+                log.error("store failed, command of %s not recorded: %s", device_id, exc)
+                self.metrics["store_errors"] += 1
+                self._stale = True
+                self._fresh()
+                return Outcome(self._error(msg_id, "unavailable"))
+            self.metrics["commands"] += 1
+            return Outcome(reply, events, resend_state=resend)
+
+    def _error(self, msg_id: str, code: str, detail: str = "") -> dict:
+        reply = protocols.error_reply(msg_id, code)
+        if detail:
+            reply["error"]["detail"] = detail
+        return reply
+
+    def _dispatch(self, device: Device, msg: dict, now: datetime) -> tuple[list[Event], dict]:
+        t, hall, counter = msg["t"], self.hall, device.counter
+        if t == "ticket.take":
+            if device.services and msg["service"] not in device.services:
+                raise Refused("unknown_service", msg["service"])
+            events = hall.take_ticket(now, msg["service"], msg.get("priority"), self.new_token(), device.id)
+            ticket = hall.tickets[events[0].data["number"]]
+            return events, {"ticket": views.ticket_reply(ticket, hall)}
+        if t == "officer.login":
+            events = hall.login(now, counter, msg["officer"], msg["pin"])
+            officer = self.config.officers[msg["officer"]]
+            return events, {"officer": {"id": officer.id, "name": officer.name}}
+        if t in ("call.next", "call.recall"):
+            events = hall.call_next(now, counter, msg.get("ticket")) if t == "call.next" else hall.recall(now, counter)
+            number = events[-1].data["number"]
+            fields = {"ticket": {"number": number, "service": hall.tickets[number].service}}
+            if events[-1].kind == "ticket.no_show":
+                fields["no_show"] = True  # the recall limit was reached
+            return events, fields
+        simple = {
+            "officer.logout": lambda: hall.logout(now, counter),
+            "call.no_show": lambda: hall.no_show(now, counter),
+            "serve.done": lambda: hall.done(now, counter),
+            "serve.hold": lambda: hall.hold(now, counter),
+            "serve.transfer": lambda: hall.transfer(now, counter, msg.get("service"), msg.get("counter")),
+            "counter.pause": lambda: hall.pause(now, counter, msg.get("reason")),
+            "counter.resume": lambda: hall.resume(now, counter),
+            "state.get": lambda: [],
+        }
+        if t == "rating.vote":
+            events = hall.vote(now, counter, msg["score"], msg.get("reason"), msg.get("ticket"), device.id)
+            return events, {"rating": {"ticket": events[0].data["ticket"], "score": msg["score"]}}
+        return simple[t](), {}
+
+    def handle_status(self, device_id: str, payload: bytes) -> None:
+        """A device's retained availability and health; unknown devices are counted, not stored."""
+        try:
+            status = protocols.parse_status(payload)
+        except protocols.ProtocolError as exc:
+            self.metrics["malformed_status." + exc.code] += 1
+            log.warning("bad status from %s: %s", device_id, exc)
+            return
+        if device_id not in self.config.devices:
+            self.metrics["status.unknown_device"] += 1
+            return
+        try:
+            self.store.set_device_status(self.config.id, device_id, status["online"], status, self.now())
+        except SQLAlchemyError as exc:
+            log.error("device status of %s not stored: %s", device_id, exc)
+
+    # ------------------------------------------------------------ time and manager actions
+    def tick(self) -> tuple[bool, list[Event]]:
+        """Let time pass: rating windows close, a new day starts. Returns (changed, events)."""
+        with self.lock:
+            if not self._fresh():
+                return False, []
+            now = self.now()
+            rolled, events = self.hall.tick(now)
+            if events:
+                try:
+                    self.store.record(self.config.id, events)
+                except SQLAlchemyError as exc:
+                    log.error("store failed on tick: %s", exc)
+                    self._stale = True
+                    return False, []
+            if rolled:
+                self.store.expire_before(self.config.id, now.date(), now)
+            return rolled or bool(events), events
+
+    def snapshot(self, fn: Callable[[Hall, datetime], object]) -> object:
+        """Read the live hall consistently (for HTTP queries)."""
+        with self.lock:
+            return fn(self.hall, self.now())

@@ -1,0 +1,184 @@
+"""The store adapter: events in, projections kept, the day read back for replay.
+
+One transaction per command: its events, the projections they change and the reply to the device
+message are committed together, so an acknowledged command is never half-recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from hallserver.domain.model import Event
+from hallserver.store.models import (
+    DeviceStatusRow,
+    EventRow,
+    HallRow,
+    OfficerSessionRow,
+    ProcessedMessageRow,
+    RatingRow,
+    TicketRow,
+)
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record) -> None:  # WAL: readers never block the writer
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (run at every start)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def to_utc(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------- reading back
+    def load_day(self, hall: str, day: date, tz: ZoneInfo) -> list[Event]:
+        with self.sessions() as s:
+            rows = s.scalars(select(EventRow).where(EventRow.hall == hall, EventRow.day == day)
+                             .order_by(EventRow.id)).all()
+            return [Event(r.kind, r.at.replace(tzinfo=UTC).astimezone(tz), r.data) for r in rows]
+
+    def processed_reply(self, hall: str, device: str, msg_id: str) -> dict | None:
+        with self.sessions() as s:
+            row = s.get(ProcessedMessageRow, (hall, device, msg_id))
+            return row.reply if row else None
+
+    def ticket_by_token(self, hall: str, token: str) -> TicketRow | None:
+        with self.sessions() as s:
+            return s.scalars(select(TicketRow).where(TicketRow.hall == hall, TicketRow.token == token)).first()
+
+    def ratings(self, hall: str, day: date | None = None) -> list[RatingRow]:
+        with self.sessions() as s:
+            q = select(RatingRow).where(RatingRow.hall == hall)
+            if day is not None:
+                q = q.where(RatingRow.day == day)
+            return list(s.scalars(q.order_by(RatingRow.id)))
+
+    def tickets(self, hall: str, day: date) -> list[TicketRow]:
+        with self.sessions() as s:
+            return list(s.scalars(select(TicketRow).where(TicketRow.hall == hall, TicketRow.day == day)))
+
+    def device_statuses(self, hall: str) -> dict[str, DeviceStatusRow]:
+        with self.sessions() as s:
+            return {r.device: r for r in s.scalars(select(DeviceStatusRow).where(DeviceStatusRow.hall == hall))}
+
+    # ------------------------------------------------------------- writing
+    def ensure_hall(self, hall: str, name: str) -> None:
+        with self.sessions.begin() as s:
+            row = s.get(HallRow, hall)
+            if row is None:
+                s.add(HallRow(id=hall, name=name))
+            elif row.name != name:
+                row.name = name
+
+    def record(self, hall: str, events: Iterable[Event], message: tuple[str, str, dict] | None = None) -> None:
+        """Commit events, their projections and the reply to (device, msg_id) in one transaction."""
+        with self.sessions.begin() as s:
+            for e in events:
+                self._append(s, hall, e)
+            if message is not None:
+                device, msg_id, reply = message
+                s.add(ProcessedMessageRow(hall=hall, device=device, msg_id=msg_id, at=to_utc(datetime.now(UTC)),
+                                          reply=reply))
+
+    def set_device_status(self, hall: str, device: str, online: bool, data: dict, at: datetime) -> None:
+        with self.sessions.begin() as s:
+            row = s.get(DeviceStatusRow, (hall, device))
+            if row is None:
+                s.add(DeviceStatusRow(hall=hall, device=device, online=online, data=data, updated_at=to_utc(at)))
+            else:
+                row.online, row.data, row.updated_at = online, data, to_utc(at)
+
+    def expire_before(self, hall: str, day: date, at: datetime) -> int:
+        """Close what a past day left open: waiting or held tickets expire, sessions end."""
+        with self.sessions.begin() as s:
+            n = s.execute(update(TicketRow).where(TicketRow.hall == hall, TicketRow.day < day,
+                                                  TicketRow.status.in_(("waiting", "called", "held")))
+                          .values(status="expired")).rowcount
+            s.execute(update(OfficerSessionRow).where(OfficerSessionRow.hall == hall,
+                                                      OfficerSessionRow.logout_at.is_(None),
+                                                      OfficerSessionRow.login_at < to_utc(at))
+                      .values(logout_at=to_utc(at)))
+            return n
+
+    def _append(self, s: Session, hall: str, e: Event) -> None:
+        d, at, day = e.data, to_utc(e.at), e.at.date()
+        s.add(EventRow(hall=hall, day=day, at=at, kind=e.kind, number=d.get("number") or d.get("ticket"),
+                       counter=d.get("counter"), officer=d.get("officer"), data=d))
+        if e.kind == "ticket.issued":
+            s.add(TicketRow(hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
+                            priority=d.get("priority"), status="waiting", token=d.get("token", ""),
+                            device=d.get("device"), issued_at=at, recalls=0, transfers=0))
+            return
+        if e.kind.startswith("ticket."):
+            s.flush()
+            t = s.get(TicketRow, (hall, day, d["number"]))
+            if t is None:
+                log.error("event %s for unknown ticket %s", e.kind, d["number"])
+                return
+            if e.kind == "ticket.called":
+                t.status, t.counter, t.officer, t.called_at = "called", d["counter"], d.get("officer"), at
+            elif e.kind == "ticket.recalled":
+                t.recalls += 1
+            elif e.kind in ("ticket.done", "ticket.no_show", "ticket.expired"):
+                t.status, t.finished_at = e.kind.split(".")[1], at
+            elif e.kind == "ticket.held":
+                t.status = "held"
+            elif e.kind == "ticket.transferred":
+                t.status, t.service, t.transfers, t.recalls = "waiting", d["service"], t.transfers + 1, 0
+        elif e.kind == "rating.recorded":
+            s.add(RatingRow(hall=hall, day=day, at=at, number=d["ticket"], officer=d.get("officer"),
+                            counter=d["counter"], device=d.get("device"), score=d["score"], reason=d.get("reason")))
+        elif e.kind == "officer.logged_in":
+            s.add(OfficerSessionRow(hall=hall, officer=d["officer"], counter=d["counter"], login_at=at))
+        elif e.kind == "officer.logged_out":
+            s.flush()
+            s.execute(update(OfficerSessionRow).where(
+                OfficerSessionRow.hall == hall, OfficerSessionRow.officer == d["officer"],
+                OfficerSessionRow.counter == d["counter"], OfficerSessionRow.logout_at.is_(None),
+            ).values(logout_at=at))

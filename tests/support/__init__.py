@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite: required tools, brokers, the MicroPython runner."""
