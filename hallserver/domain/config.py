@@ -162,6 +162,9 @@ def parse_config(raw: dict) -> HallConfig:
         if prefix in prefixes:
             raise ConfigError(f"{where}: prefix {prefix!r} is used by another service")
         prefixes.add(prefix)
+        cap = s.get("daily_cap")
+        if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 0):
+            raise ConfigError(f"{where}: daily_cap must be a whole number of tickets, got {cap!r}")
         services[code] = Service(
             code=code, name=nfc(s.get("name", code)), prefix=prefix, name_en=s.get("name_en", ""),
             daily_cap=s.get("daily_cap"),
@@ -201,6 +204,9 @@ def parse_config(raw: dict) -> HallConfig:
             raise ConfigError(f"devices[{i}]: kind must be one of {sorted(KINDS)}, got {kind!r}")
         if kind in ("terminal", "led", "rating") and counter not in counters:
             raise ConfigError(f"devices[{i}]: a {kind} needs the number of a configured counter")
+        unknown = [code for code in d.get("services", []) if code not in services]
+        if unknown:
+            raise ConfigError(f"devices[{i}]: unknown services {unknown}")
         devices[did] = Device(did, kind, counter, tuple(d.get("services", [])))
 
     ratings = raw.get("ratings", {})
@@ -217,6 +223,9 @@ def parse_config(raw: dict) -> HallConfig:
         tuple(_level(c, f"priority.categories[{i}]") for i, c in enumerate(prio.get("categories", []))),
         mode, max(1, int(prio.get("every", 3))),
     )
+    width = hall.get("number_width", 3)
+    if not isinstance(width, int) or not 1 <= width <= 9:
+        raise ConfigError(f"hall.number_width must be 1..9 digits, got {width!r}")
     return HallConfig(
         id=hall_id, name=nfc(hall.get("name", hall_id)), name_en=hall.get("name_en", ""),
         services=services, counters=counters, officers=officers, devices=devices,

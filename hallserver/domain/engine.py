@@ -155,6 +155,8 @@ class Hall:
         if svc.daily_cap is not None and self.issued[service] >= svc.daily_cap:
             raise Refused("daily_cap_reached", service)
         seq = self.issued[service] + 1
+        if seq >= 10 ** self.config.number_width:  # a longer number could be another prefix's (A+101 = A1+01)
+            raise Refused("daily_cap_reached", service)
         number = f"{svc.prefix}{seq:0{self.config.number_width}d}"
         return self._commit([Event("ticket.issued", now, {
             "number": number, "service": service, "priority": priority, "seq": seq,

@@ -68,7 +68,9 @@ def _levels(levels) -> list[dict]:
 
 
 def device_state(hall: Hall, device: Device, now: datetime) -> dict:
-    """The retained state a device shows; `now` is left out so unchanged states are not republished."""
+    """The retained state a device shows, under protocols.MAX_PAYLOAD for any hall: names and labels
+    are configuration, so only what changes is here. `now` is left out, so an unchanged state is
+    not republished."""
     cfg = hall.config
     if device.kind == "terminal":
         c = hall.counters[device.counter]
@@ -84,7 +86,7 @@ def device_state(hall: Hall, device: Device, now: datetime) -> dict:
             "current": {"number": cur.number, "service": cur.service, "status": cur.status,
                         "called_at": iso(cur.called_at), "recalls": cur.recalls} if cur else None,
             "held": list(c.held),
-            "services": [{"code": s, "name": cfg.services[s].name, "waiting": waiting.get(s, 0)}
+            "services": [{"code": s, "prefix": cfg.services[s].prefix, "waiting": waiting.get(s, 0)}
                          for s in c.services],
         }
     if device.kind == "led":
@@ -99,8 +101,8 @@ def device_state(hall: Hall, device: Device, now: datetime) -> dict:
                 "levels": _levels(cfg.levels), "reasons": _levels(cfg.reasons)}
     if device.kind == "dispenser":
         codes = device.services or tuple(cfg.services)
-        return {"v": 1, "kind": "dispenser", "hall_name": cfg.name,
-                "services": [{"code": s, "name": cfg.services[s].name, "prefix": cfg.services[s].prefix,
-                              "open": cfg.services[s].enabled and hall.is_open_for_tickets(s, now),
+        # labels are configuration (GET /api/hall), not state: the state stays small for any hall
+        return {"v": 1, "kind": "dispenser",
+                "services": [{"code": s, "open": cfg.services[s].enabled and hall.is_open_for_tickets(s, now),
                               "waiting": len(hall.waiting(s))} for s in codes]}
     return {"v": 1, "kind": device.kind}

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from support.brokers import MosquittoProcess
 
 from broker import EmbeddedBroker, free_port, port_in_use, start_default
 
@@ -23,8 +24,15 @@ TIMEOUT = 5.0
 class Client:
     """A paho client that reports messages on a queue and waits on events, never sleeps."""
 
-    def __init__(self, url: str, client_id: str | None = None, *, clean_session: bool = True,
-                 username: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        client_id: str | None = None,
+        *,
+        clean_session: bool = True,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
         self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self.connected = threading.Event()
         self.connect_rc: mqtt.ReasonCode | None = None
@@ -48,10 +56,13 @@ class Client:
         self.client.connect(parts.hostname, parts.port, keepalive=30)
         self.client.loop_start()
 
-    def _on_connect(self, _c: mqtt.Client, _u: object, flags: mqtt.ConnectFlags,
-                    rc: mqtt.ReasonCode, _p: object) -> None:
+    def _on_connect(
+        self, _c: mqtt.Client, _u: object, flags: mqtt.ConnectFlags, rc: mqtt.ReasonCode, _p: object
+    ) -> None:
         self.session_present = flags.session_present
         self.connect_rc = rc
+        if rc.is_failure:
+            _c.disconnect()  # refused: stop paho from reconnecting (its loop would wait ~1 s)
         self.connected.set()
 
     def wait_connected(self) -> None:
@@ -76,8 +87,9 @@ class Client:
 
     def close(self) -> None:
         """Disconnect and wait until the socket is closed, so the broker sees the client gone."""
-        if self.connected.is_set() and not self.disconnected.is_set():
-            self.client.disconnect()
+        was_up = self.connected.is_set() and not self.disconnected.is_set()
+        self.client.disconnect()
+        if was_up:
             self.disconnected.wait(TIMEOUT)
         self.client.loop_stop()
 
@@ -176,3 +188,27 @@ def test_password_file_requires_login(tmp_path: Path, topic_prefix: str) -> None
                 assert bad.connect_rc is not None and bad.connect_rc.is_failure
             finally:
                 bad.close()
+
+
+# -- the Mosquitto test helper ----------------------------------------------------------------
+def test_mosquitto_restart_keeps_persistent_session(mosquitto: MosquittoProcess, topic_prefix: str) -> None:
+    """With persistence on, a clean restart keeps sessions, queued QoS 1 and retained messages."""
+    topic, device_id = f"{topic_prefix}/down", f"dev-{uuid.uuid4().hex[:8]}"
+    with client(mosquitto.url, client_id=device_id, clean_session=False, username="device") as dev:
+        dev.subscribe(topic)
+    with client(mosquitto.url) as server:
+        server.publish(topic, b"queued")
+        server.publish(f"{topic_prefix}/state", b"kept", retain=True)
+    port = mosquitto.port
+    assert mosquitto.restart() == port
+    with client(mosquitto.url, client_id=device_id, clean_session=False, username="device") as dev:
+        assert dev.session_present
+        assert dev.next_message().payload == b"queued"
+        dev.subscribe(f"{topic_prefix}/state")
+        assert dev.next_message().payload == b"kept"
+    mosquitto.kill()
+    assert not mosquitto.running
+    assert mosquitto.start() == port
+    with client(mosquitto.url) as again:
+        again.subscribe(f"{topic_prefix}/state")
+        assert again.next_message().payload == b"kept"  # saved by the clean stop before the kill

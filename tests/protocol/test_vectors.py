@@ -8,7 +8,6 @@ A vector is {"name", "parser"?, "payload" | "payload_hex" | "topic", "expect", .
 - parsed: for topics, the expected [hall, device or null, leaf];
 - kind / allowed: for up messages, the device kind sending it and whether KINDS allows it
   (allowed defaults to true);
-- roundtrip: false when re-encoding a parsed message is not expected to give it back;
 - micropython: {"expect", "msg_id"?, "why"}: where MicroPython's json or bytes.decode is more
   lenient than CPython's, the outcome under MicroPython (documented in protocols/README.md).
 
@@ -125,7 +124,7 @@ def expected(case: dict[str, Any], runtime: str = "cpython") -> dict[str, Any]:
     elif parser == "topic":
         result["parsed"] = case["parsed"]
     else:
-        result["rt"] = case.get("roundtrip", True)
+        result["rt"] = True
         if parser == "up" and "kind" in case:
             result["allowed"] = case.get("allowed", True)
     return result
@@ -149,7 +148,7 @@ def test_vector_names_are_unique_and_fields_known() -> None:
     names = _ids(VECTORS)
     assert len(names) == len(set(names)), [n for n in names if names.count(n) > 1]
     keys = {"name", "parser", "payload", "payload_hex", "topic", "expect", "msg_id", "parsed", "kind",
-            "allowed", "roundtrip", "micropython"}
+            "allowed", "micropython"}
     for case in VECTORS:
         assert set(case) <= keys, case["name"]
         assert case.get("parser", "up") in PARSERS, case["name"]
@@ -179,7 +178,7 @@ def test_vectors_cover_every_type_kind_and_code() -> None:
         assert "ok" in expects and len(expects) > 1, parser
 
 
-def test_every_kind_may_send_what_its_vectors_send() -> None:
+def test_every_kind_may_ask_for_its_state() -> None:
     for kind, types in KINDS.items():
         assert "state.get" in types, kind
         assert set(types) <= set(TYPES), kind

@@ -138,7 +138,8 @@ class MosquittoProcess:
         self._workdir = Path(tempfile.mkdtemp(prefix="hall-mosquitto-"))
         conf = self._workdir / "mosquitto.conf"
         conf.write_text(self.config_text(), encoding="utf-8")
-        ready = threading.Event()
+        settled = threading.Event()
+        listening = threading.Event()
         self._port_taken = threading.Event()
         self._proc = subprocess.Popen(
             [self.binary, "-c", str(conf), "-v"],
@@ -149,13 +150,14 @@ class MosquittoProcess:
             errors="replace",
         )
         self._reader = threading.Thread(
-            target=self._read_log, args=(self._proc, ready), name=f"mosquitto-log-{self.port}", daemon=True
+            target=self._read_log, args=(self._proc, listening, settled), name=f"mosquitto-log-{self.port}", daemon=True
         )
         self._reader.start()
-        # `ready` is set by the "running" line, or at EOF when Mosquitto exits early.
-        if ready.wait(self.start_timeout) and self._proc.poll() is None:
+        # `settled` is set by the "running" line (with `listening`), or at EOF if Mosquitto exits.
+        settled.wait(self.start_timeout)
+        if listening.is_set():
             return
-        if not ready.is_set():
+        if not settled.is_set():
             self._end(signal.SIGKILL, 5.0)
             raise TimeoutError(f"mosquitto not ready within {self.start_timeout}s\n{self.log_text()}")
         self._end(signal.SIGKILL, 5.0)
@@ -163,7 +165,7 @@ class MosquittoProcess:
             raise _PortTaken
         raise RuntimeError(f"mosquitto exited during start-up\n{self.log_text()}")
 
-    def _read_log(self, proc: subprocess.Popen[str], ready: threading.Event) -> None:
+    def _read_log(self, proc: subprocess.Popen[str], listening: threading.Event, settled: threading.Event) -> None:
         """Drain the log for the whole process life (a full pipe would block Mosquitto)."""
         assert proc.stdout is not None
         for raw in proc.stdout:
@@ -171,9 +173,10 @@ class MosquittoProcess:
             self.log.append(line)
             if _ADDRESS_IN_USE in line:
                 self._port_taken.set()
-            if not ready.is_set() and line.endswith(_READY_MARK) and "mosquitto version" in line:
-                ready.set()
-        ready.set()
+            if not listening.is_set() and line.endswith(_READY_MARK) and "mosquitto version" in line:
+                listening.set()
+                settled.set()
+        settled.set()
 
     def _end(self, sig: signal.Signals, timeout: float) -> None:
         proc = self._proc

@@ -8,18 +8,20 @@ import pytest
 
 from .micropython import mpy_cross_compile, repo_files, run_micropython
 
-ANNOTATED = '''\
+ANNOTATED = """\
 def greet(name: str, times: int = 1) -> str:
     return " ".join(["xin chao " + name] * times)
 
 LIMIT: int = 2048
-'''
+"""
 
 
 def test_script_imports_files_passed_in() -> None:
     files = {"pkg/__init__.py": "", "pkg/hello.py": ANNOTATED}
-    out = run_micropython("import sys\nfrom pkg.hello import greet, LIMIT\nprint(greet('A', 2), LIMIT)\n"
-                          "print(sys.implementation.name)", files)
+    out = run_micropython(
+        "import sys\nfrom pkg.hello import greet, LIMIT\nprint(greet('A', 2), LIMIT)\nprint(sys.implementation.name)",
+        files,
+    )
     assert out.splitlines() == ["xin chao A xin chao A 2048", "micropython"]
 
 

@@ -1,0 +1,1 @@
+"""Device programs: MicroPython boards and Raspberry Pi agents."""

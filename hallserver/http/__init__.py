@@ -1,0 +1,1 @@
+"""The HTTP edge: JSON API, live streams and the pages, served by FastAPI."""

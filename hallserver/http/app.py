@@ -1,0 +1,132 @@
+"""FastAPI application: health, hall description, queues, tickets, the live overview.
+
+Routes only translate HTTP to the service layer and back; business rules live in the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+
+import protocols
+from hallserver.domain import views
+from hallserver.http import schemas
+from hallserver.http.hub import sse
+
+if TYPE_CHECKING:
+    from hallserver.bootstrap import Runtime
+
+WEB = Path(__file__).parent.parent / "web"
+KEEPALIVE_S = 15
+
+
+def _levels(levels) -> list[schemas.LevelOut]:
+    return [schemas.LevelOut(key=lv.key, label=lv.label, label_en=lv.label_en) for lv in levels]
+
+
+def create_app(rt: Runtime) -> FastAPI:
+    service, hub = rt.service, rt.hub
+    cfg = service.config
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        hub.bind(asyncio.get_running_loop())
+        yield
+
+    app = FastAPI(title=f"{cfg.name} — hall server", version="0.1.0", lifespan=lifespan,
+                  description="Hall queue system: live queues, tickets and the hall overview.")
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        return {"status": "ok", "hall": cfg.id, "mqtt_connected": rt.mqtt_connected(),
+                "metrics": dict(service.metrics)}
+
+    @app.get("/api/hall", response_model=schemas.HallOut, tags=["hall"])
+    def hall() -> schemas.HallOut:
+        return schemas.HallOut(
+            id=cfg.id, name=cfg.name, name_en=cfg.name_en,
+            services=[schemas.ServiceOut(code=s.code, name=s.name, name_en=s.name_en, prefix=s.prefix,
+                                         daily_cap=s.daily_cap, target_wait_min=s.target_wait_min,
+                                         enabled=s.enabled) for s in cfg.services.values()],
+            counters=service.snapshot(lambda h, now: [
+                schemas.CounterOut(number=c.number, name=c.name, kind=c.kind,
+                                   services=list(h.counters[c.number].services)) for c in cfg.counters.values()]),
+            devices=[schemas.DeviceOut(id=d.id, kind=d.kind, counter=d.counter) for d in cfg.devices.values()],
+            officers=[schemas.OfficerOut(id=o.id, name=o.name) for o in cfg.officers.values()],
+            rating_levels=_levels(cfg.levels), rating_reasons=_levels(cfg.reasons),
+            priority_categories=_levels(cfg.priority.categories),
+        )
+
+    @app.get("/api/queues", response_model=list[schemas.QueueOut], tags=["hall"])
+    def queues() -> list[dict]:
+        return service.snapshot(views.queues)
+
+    @app.get("/api/board", tags=["hall"])
+    def board() -> dict:
+        return service.snapshot(views.board)
+
+    @app.get("/api/tickets/{number}", response_model=schemas.TicketOut, tags=["tickets"],
+             responses={404: {"model": schemas.ErrorOut}, 422: {"model": schemas.ErrorOut}})
+    def ticket(number: str) -> dict:
+        number = number.upper()
+        if not protocols.is_ticket_number(number):
+            raise HTTPException(422, "Số thứ tự không hợp lệ (ví dụ: A001) / invalid ticket number")
+
+        def find(h, now):
+            t = h.tickets.get(number)
+            return views.ticket_status(t, h, now) if t else None
+
+        found = service.snapshot(find)
+        if found is None:
+            raise HTTPException(404, f"Không có số {number} hôm nay / no ticket {number} today")
+        return found
+
+    @app.get("/api/track/{token}", response_model=schemas.TicketOut, tags=["tickets"],
+             responses={404: {"model": schemas.ErrorOut}})
+    def track(token: str) -> dict:
+        def find(h, now):
+            t = next((t for t in h.tickets.values() if token and t.token == token), None)
+            return views.ticket_status(t, h, now) if t else None
+
+        found = service.snapshot(find) if 8 <= len(token) <= 64 else None
+        if found is None:
+            raise HTTPException(404, "Mã theo dõi không hợp lệ hoặc số đã hết hạn / unknown or expired ticket link")
+        return found
+
+    @app.get("/api/stream", tags=["hall"])
+    async def stream(request: Request) -> StreamingResponse:
+        """Server-sent events: `board` snapshots and each `call`, the first board at once."""
+        q = hub.subscribe()
+
+        async def events():
+            try:
+                yield sse("board", service.snapshot(views.board))
+                while not await request.is_disconnected():
+                    try:
+                        kind, payload = await asyncio.wait_for(q.get(), KEEPALIVE_S)
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+                        continue
+                    yield sse(kind, payload)
+            finally:
+                hub.unsubscribe(q)
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview() -> FileResponse:
+        return FileResponse(WEB / "overview.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/t/{token}", response_class=HTMLResponse, include_in_schema=False)
+    def track_page(token: str) -> FileResponse:
+        return FileResponse(WEB / "track.html", media_type="text/html; charset=utf-8")
+
+    return app
