@@ -100,6 +100,7 @@ class Runtime:
 
     def stop(self) -> None:
         if self.http is not None:
+            self.hub.close()
             self.http.should_exit = True
             if self._http_thread is not None:
                 self._http_thread.join(timeout=10)

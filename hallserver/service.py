@@ -29,6 +29,10 @@ from hallserver.store import Store
 log = logging.getLogger(__name__)
 
 
+def _midnight(now: datetime) -> datetime:
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 @dataclass
 class Outcome:
     reply: dict | None  # the `down` reply, when the message had a readable id
@@ -64,7 +68,7 @@ class HallService:
             events = self.store.load_day(self.config.id, now.date(), self.tz)
             for e in events:
                 hall.apply(e)
-            self.store.expire_before(self.config.id, now.date(), now)
+            self.store.expire_before(self.config.id, now.date(), _midnight(now))
             self.hall, self._stale = hall, False
             log.info("hall %s: replayed %d events of %s", self.config.id, len(events), now.date())
 
@@ -198,7 +202,7 @@ class HallService:
                     self._stale = True
                     return False, []
             if rolled:
-                self.store.expire_before(self.config.id, now.date(), now)
+                self.store.expire_before(self.config.id, now.date(), _midnight(now))
             return rolled or bool(events), events
 
     def snapshot(self, fn: Callable[[Hall, datetime], object]) -> object:

@@ -10,7 +10,7 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,9 @@ from support.brokers import MosquittoProcess  # noqa: E402
 from support.require import require_binary  # noqa: E402
 
 from broker import EmbeddedBroker  # noqa: E402
+from firmware.pilink import DeviceLink  # noqa: E402
+from hallserver.bootstrap import Runtime  # noqa: E402
+from hallserver.settings import Settings, load_hall_config  # noqa: E402
 
 BROKER_KINDS = ["amqtt", "mosquitto"]
 
@@ -111,3 +114,34 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+# -- A hall server and its devices -----------------------------------------------------------
+@pytest.fixture
+def hall_id() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def server(mqtt_url: str, tmp_sqlite_url: str, hall_id: str) -> Iterator[Runtime]:
+    """The demo hall under a unique id (so tests on one broker never hear each other)."""
+    settings = Settings(mqtt_url=mqtt_url, database_url=tmp_sqlite_url, config_path=None, http_port=0)
+    rt = Runtime(settings, load_hall_config(None, id=hall_id, always_open=True)).start()
+    assert rt.adapter is not None and rt.adapter.connected.wait(10)
+    yield rt
+    rt.stop()
+
+
+@pytest.fixture
+def device(mqtt_url: str, hall_id: str) -> Iterator[Callable[[str], DeviceLink]]:
+    """device("ct-01") -> a started DeviceLink of that device; closed after the test."""
+    links: list[DeviceLink] = []
+
+    def make(device_id: str, **kw) -> DeviceLink:
+        link = DeviceLink(mqtt_url, hall_id, device_id, **kw).start()
+        links.append(link)
+        return link
+
+    yield make
+    for link in links:
+        link.close()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 import protocols
 from hallserver.domain import views
@@ -39,8 +40,9 @@ def create_app(rt: Runtime) -> FastAPI:
         hub.bind(asyncio.get_running_loop())
         yield
 
-    app = FastAPI(title=f"{cfg.name} — hall server", version="0.1.0", lifespan=lifespan,
-                  description="Hall queue system: live queues, tickets and the hall overview.")
+    # interactive docs at /docs with Swagger UI served by this server: the hall LAN has no internet
+    app = FastAPIOffline(title=f"{cfg.name} — hall server", version="0.1.0", lifespan=lifespan, redoc_url=None,
+                         description="Hall queue system: live queues, tickets and the hall overview.")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"])
@@ -114,6 +116,8 @@ def create_app(rt: Runtime) -> FastAPI:
                     except TimeoutError:
                         yield ": keep-alive\n\n"
                         continue
+                    if kind == "close":
+                        return
                     yield sse(kind, payload)
             finally:
                 hub.unsubscribe(q)

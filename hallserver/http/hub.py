@@ -39,6 +39,11 @@ class Hub:
                     pass
             q.put_nowait((kind, payload))
 
+    def close(self) -> None:
+        """End every stream (any thread), so the server can stop without waiting on browsers."""
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._fanout, "close", {})
+
     def subscribe(self) -> asyncio.Queue:
         q: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
         self.queues.add(q)

@@ -135,7 +135,8 @@ class Store:
                 row.online, row.data, row.updated_at = online, data, to_utc(at)
 
     def expire_before(self, hall: str, day: date, at: datetime) -> int:
-        """Close what a past day left open: waiting or held tickets expire, sessions end."""
+        """Close what days before `day` left open: their waiting or held tickets expire, their
+        officer sessions end at `at` (the start of `day`)."""
         with self.sessions.begin() as s:
             n = s.execute(update(TicketRow).where(TicketRow.hall == hall, TicketRow.day < day,
                                                   TicketRow.status.in_(("waiting", "called", "held")))

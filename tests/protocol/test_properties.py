@@ -203,7 +203,7 @@ def test_status_roundtrip(online: bool, fields: dict[str, Any]) -> None:
 @given(slugs, slugs, st.sampled_from(topics.DEVICE_LEAVES))
 def test_device_topic_roundtrip(hall: str, device: str, leaf: str) -> None:
     topic = topics.device_topic(hall, device, leaf)
-    assert topic == "qms/%s/dev/%s/%s" % (hall, device, leaf)
+    assert topic == f"qms/{hall}/dev/{device}/{leaf}"
     assert topics.parse(topic) == (hall, device, leaf)
     builder = getattr(topics, leaf)
     assert builder(hall, device) == topic
@@ -216,7 +216,7 @@ def test_hall_topic_roundtrip(hall: str) -> None:
     assert topics.parse(topics.board(hall)) == (hall, None, "board")
     assert topics.parse(topics.server_status(hall)) == (hall, None, "server/status")
     up_filter, status_filter = topics.subscriptions(hall)
-    assert up_filter == "qms/%s/dev/+/up" % hall and status_filter == "qms/%s/dev/+/status" % hall
+    assert (up_filter, status_filter) == (f"qms/{hall}/dev/+/up", f"qms/{hall}/dev/+/status")
 
 
 @SETTINGS
@@ -383,7 +383,7 @@ def test_arbitrary_json_objects(obj: dict[str, Any]) -> None:
 TYPE_FIELDS = [(t, name) for t in sorted(TYPES) for name, _, _ in TYPES[t]]
 
 
-@pytest.mark.parametrize(("t", "name"), TYPE_FIELDS, ids=["%s.%s" % pair for pair in TYPE_FIELDS])
+@pytest.mark.parametrize(("t", "name"), TYPE_FIELDS, ids=[f"{t}.{name}" for t, name in TYPE_FIELDS])
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_each_field_against_the_model(t: str, name: str, data: st.DataObject) -> None:

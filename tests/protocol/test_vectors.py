@@ -222,8 +222,7 @@ def micropython_outcomes() -> dict[str, dict[str, Any]]:
     lines = out.splitlines()
     assert lines[0] == 'impl "micropython"', lines[:1]
     results = [json.loads(line) for line in lines[1:]]
-    assert len(results) == len(VECTORS), "MicroPython printed %d outcomes for %d vectors" % (
-        len(results), len(VECTORS))
+    assert len(results) == len(VECTORS), f"MicroPython printed {len(results)} outcomes for {len(VECTORS)} vectors"
     return {r["name"]: r for r in results}
 
 

@@ -1,0 +1,317 @@
+"""Property tests of the engine's invariants over random small halls and random command sequences.
+
+After every step:
+- a ticket is never with two counters at once (and its status agrees with where it is);
+- no accepted ticket disappears (and a finished ticket stays finished);
+- numbers are unique per service and day (prefix + fixed width, 1, 2, 3, ... per service);
+- tickets of one class (service, priority or not) leave in order of their place in time;
+- a counter only gets tickets of its services, the tickets sent to it, or its own held tickets;
+- an officer is at one counter at most;
+- a refusal without events changes nothing;
+- replaying every event so far into a fresh Hall reproduces the state and every view.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from hallserver.domain.config import parse_config
+from hallserver.domain.engine import Hall
+from hallserver.domain.model import CALLED, FINAL, HELD, WAITING, Refused
+
+SERVICES = ("s-a", "s-b", "s-c")
+PREFIXES = ("A", "A1", "B")  # A1 next to A: numbers must still never collide
+CATEGORIES = ("nguoi-cao-tuoi", "tre-nho")
+LEVELS = ("rat-hai-long", "hai-long", "khong-hai-long")
+REASONS = ("thai-do", "khac")
+
+# step -> weight
+WEIGHTS = {"take": 8, "open_and_call": 6, "call_next": 2, "call_back": 2, "done": 5, "recall": 2, "no_show": 1,
+           "hold": 2, "transfer_to_service": 2, "transfer_to_counter": 1, "login": 2, "logout": 1, "pause": 1,
+           "resume": 1, "vote": 3, "set_services": 1, "tick": 2, "advance": 4, "next_day": 1}
+STEPS = tuple(name for name, weight in WEIGHTS.items() for _ in range(weight))
+
+
+@st.composite
+def hall_raw(draw, pin_hash: str) -> dict:
+    n_services = draw(st.integers(1, 3))
+    codes = list(SERVICES[:n_services])
+    services = []
+    for code, prefix in zip(codes, PREFIXES, strict=False):
+        s = {"code": code, "name": f"Dịch vụ {prefix}", "prefix": prefix,
+             "handle_min": draw(st.sampled_from((4, 10, 15)))}
+        cap = draw(st.one_of(st.none(), st.none(), st.integers(1, 8)))
+        if cap is not None:
+            s["daily_cap"] = cap
+        services.append(s)
+    counters = []
+    for number in range(1, draw(st.integers(1, 3)) + 1):
+        served = draw(st.lists(st.sampled_from(codes), unique=True, min_size=1, max_size=n_services))
+        counters.append({"number": number, "services": served})
+    always_open = draw(st.booleans())
+    return {
+        "hall": {"id": "prop", "number_width": draw(st.integers(1, 3)), "recall_limit": draw(st.integers(0, 2)),
+                 "always_open": always_open,
+                 "hours": {"mon": [["07:00", "09:00"], ["09:30", "16:30"]]}},
+        "ratings": {"window_s": draw(st.sampled_from((30, 120, 600))),
+                    "levels": [{"key": k} for k in LEVELS], "reasons": [{"key": k} for k in REASONS]},
+        "priority": {"mode": draw(st.sampled_from(("strict", "interleave"))), "every": draw(st.integers(1, 3)),
+                     "categories": [{"key": k} for k in CATEGORIES]},
+        "services": services,
+        "counters": counters,
+        "officers": [{"id": f"o{i}", "pin_hash": pin_hash} for i in (1, 2, 3)],
+        "devices": [{"id": "kiosk", "kind": "dispenser"}, {"id": "screen", "kind": "screen"}]
+        + [{"id": f"{kind}-{c['number']}", "kind": kind, "counter": c["number"]}
+           for c in counters for kind in ("terminal", "led", "rating")],
+    }
+
+
+class HallMachine(RuleBasedStateMachine):
+    kit = None  # set by the test: the conftest helpers
+
+    @initialize(data=st.data())
+    def build(self, data):
+        self.config = parse_config(data.draw(hall_raw(self.kit.PIN_HASH)))
+        self.hall = Hall(self.config)
+        self.clock = self.kit.Clock(self.kit.MONDAY.replace(hour=7))
+        self.hall.roll(self.clock())  # the server opens the day at start
+        self.events = []
+        self._new_day()
+
+    def _new_day(self) -> None:
+        self.accepted: dict[str, str] = {}  # number -> service, today
+        self.seqs: dict[str, list[int]] = defaultdict(list)
+        self.finished: dict[str, str] = {}  # number -> final status
+
+    # ------------------------------------------------------------------ running a command
+    def _run(self, fn, *args, **kwargs):
+        hall, now = self.hall, self.clock()
+        before = self.kit.snapshot(hall, now)
+        pre = {n: (t.status, t.service, bool(t.priority), t.key, t.target_counter, t.counter)
+               for n, t in hall.tickets.items()}
+        pre_services = {n: set(c.services) for n, c in hall.counters.items()}
+        pre_held = {n: list(c.held) for n, c in hall.counters.items()}
+        try:
+            result = fn(now, *args, **kwargs)
+            refusal = None
+        except Refused as exc:
+            result, refusal = exc.events, exc
+        events = result[1] if isinstance(result, tuple) else result  # tick() -> (rolled, events)
+        self.events.extend(events)
+        for label in ([f"refused {refusal.code}"] if refusal else []) + [e.kind for e in events]:
+            event(label)  # shown by pytest --hypothesis-show-statistics
+        if refusal is not None and not refusal.events:
+            assert self.kit.snapshot(hall, now) == before, f"refusal {refusal.code} changed the state"
+        if refusal is not None and refusal.code == "queue_empty":
+            c = args[0]
+            assert not any(status == WAITING and (target == c or (target is None and svc in pre_services[c]))
+                           for status, svc, _, _, target, _ in pre.values()), "queue_empty with tickets waiting"
+        for e in events:
+            assert e.at == now
+            if e.kind == "ticket.issued":
+                self._check_issued(e.data)
+            elif e.kind == "ticket.called":
+                self._check_called(e.data, pre, pre_services, pre_held)
+        return refusal
+
+    def _check_issued(self, d: dict) -> None:
+        number, service = d["number"], d["service"]
+        assert number not in self.accepted, f"{number} issued twice today"
+        svc = self.config.services[service]
+        width = self.config.number_width
+        assert number == f"{svc.prefix}{d['seq']:0{width}d}" and len(number) == len(svc.prefix) + width
+        assert d["seq"] == len(self.seqs[service]) + 1, "numbers of a service follow 1, 2, 3, ..."
+        self.seqs[service].append(d["seq"])
+        self.accepted[number] = service
+
+    def _check_called(self, d, pre, pre_services, pre_held) -> None:
+        number, counter = d["number"], d["counter"]
+        status, service, prio, key, target, _ = pre[number]
+        if d["from_hold"]:
+            assert status == HELD and number in pre_held[counter], "a counter calls back only its held tickets"
+            return
+        assert status == WAITING
+        # a counter only gets tickets of its services, or one sent to it
+        assert target == counter or (target is None and service in pre_services[counter]), (
+            f"counter {counter} got {number} of {service} (serves {pre_services[counter]}, sent to {target})")
+        if target is None:  # one class leaves in order of its place in time
+            for other, (st_, svc_, prio_, key_, target_, _) in pre.items():
+                if st_ == WAITING and target_ is None and svc_ == service and prio_ == prio and other != number:
+                    assert key < key_, f"{number} called before older {other} of the same class"
+        if self.config.priority.mode == "strict" and not prio:
+            assert not any(
+                st_ == WAITING and prio_ and (target_ == counter or (target_ is None and svc_ in pre_services[counter]))
+                for st_, svc_, prio_, _, target_, _ in pre.values()), "strict: an ordinary ticket before a priority one"
+
+    # ------------------------------------------------------------------ what steps draw
+    def counter(self, data) -> int:
+        """One of the hall's counters, now and then an unknown one."""
+        numbers = list(self.config.counters)
+        return data.draw(st.sampled_from(numbers * 4 + [99]), label="counter")
+
+    def service(self, data) -> str:
+        codes = list(self.config.services)
+        return data.draw(st.sampled_from(codes * 4 + ["khong-co"]), label="service")
+
+    # ------------------------------------------------------------------ steps
+    # One rule draws a weighted step: with a rule per command, Hypothesis's swarm testing leaves most
+    # runs without the take-call-serve cycles that the invariants are about.
+    @rule(data=st.data())
+    def step(self, data):
+        name = data.draw(st.sampled_from(STEPS), label="step")
+        getattr(self, "do_" + name)(data)
+
+    def do_take(self, data):
+        priority = data.draw(st.sampled_from((None, None, None, *CATEGORIES, "vip")), label="priority")
+        token = data.draw(st.text("abcdef0123456789", max_size=6), label="token")
+        self._run(self.hall.take_ticket, self.service(data), priority=priority, token=token, device="kiosk")
+
+    def do_open_and_call(self, data):
+        """The usual path: the counter's own officer logs in if needed, then calls."""
+        counter = self.counter(data)
+        c = self.hall.counters.get(counter)
+        if c is not None and c.officer is None:
+            self._run(self.hall.login, counter, f"o{counter}", self.kit.PIN)
+        self._run(self.hall.call_next, counter)
+
+    def do_login(self, data):
+        officer = data.draw(st.sampled_from(("o1", "o2", "o3", "ghost")), label="officer")
+        right = data.draw(st.sampled_from((True, True, False)), label="right pin")
+        self._run(self.hall.login, self.counter(data), officer, self.kit.PIN if right else "0000")
+
+    def do_logout(self, data):
+        self._run(self.hall.logout, self.counter(data))
+
+    def do_call_next(self, data):
+        self._run(self.hall.call_next, self.counter(data))
+
+    def do_call_back(self, data):
+        counter = self.counter(data)
+        c = self.hall.counters.get(counter)
+        choices = [*(c.held if c else []), *list(self.hall.tickets)[:2], "Z999"]
+        self._run(self.hall.call_next, counter, ticket=data.draw(st.sampled_from(choices), label="ticket"))
+
+    def do_recall(self, data):
+        self._run(self.hall.recall, self.counter(data))
+
+    def do_no_show(self, data):
+        self._run(self.hall.no_show, self.counter(data))
+
+    def do_done(self, data):
+        self._run(self.hall.done, self.counter(data))
+
+    def do_hold(self, data):
+        self._run(self.hall.hold, self.counter(data))
+
+    def do_transfer_to_service(self, data):
+        self._run(self.hall.transfer, self.counter(data), service=self.service(data))
+
+    def do_transfer_to_counter(self, data):
+        self._run(self.hall.transfer, self.counter(data), to_counter=self.counter(data))
+
+    def do_pause(self, data):
+        reason = data.draw(st.sampled_from((None, "an-trua", "hop")), label="reason")
+        self._run(self.hall.pause, self.counter(data), reason=reason)
+
+    def do_resume(self, data):
+        self._run(self.hall.resume, self.counter(data))
+
+    def do_vote(self, data):
+        counter = self.counter(data)
+        score = data.draw(st.sampled_from((*LEVELS, *LEVELS, "tuyet-voi")), label="score")
+        reason = data.draw(st.sampled_from((None, None, *REASONS, "khong-ro")), label="reason")
+        ticket = None
+        if data.draw(st.booleans(), label="name the ticket"):
+            armed = self.hall.armed.get(counter)
+            ticket = armed.ticket if armed else next(iter(sorted(self.hall.rated)), "A1")
+        self._run(self.hall.vote, counter, score, reason=reason, ticket=ticket, device=f"rating-{counter}")
+
+    def do_set_services(self, data):
+        services = data.draw(st.lists(st.sampled_from((*self.config.services, "khong-co")), unique=True,
+                                      max_size=3), label="services")
+        self._run(self.hall.set_services, self.counter(data), services)
+
+    def do_tick(self, data):
+        self._run(self.hall.tick)
+
+    def do_advance(self, data):
+        seconds = data.draw(st.integers(1, 900), label="seconds")
+        end = self.clock().replace(hour=23, minute=59, second=59)
+        self.clock.now = min(self.clock() + timedelta(seconds=seconds), end)
+
+    def do_next_day(self, data):
+        self.clock.now = (self.clock() + timedelta(days=1)).replace(hour=7, minute=0, second=0)
+        rolled, events = self.hall.tick(self.clock())
+        assert rolled and events == [] and self.hall.tickets == {}
+        assert all(c.officer is None and c.current is None and not c.held for c in self.hall.counters.values())
+        self._new_day()
+
+    # ------------------------------------------------------------------ invariants
+    @invariant()
+    def a_ticket_is_with_one_counter_at_most(self):
+        places = defaultdict(list)
+        for c in self.hall.counters.values():
+            if c.current is not None:
+                places[c.current].append(("current", c.number))
+            for number in c.held:
+                places[number].append(("held", c.number))
+        assert set(places) <= set(self.hall.tickets)
+        for number, t in self.hall.tickets.items():
+            where = places.get(number, [])
+            assert len(where) <= 1, f"{number} is at {where}"
+            if t.status == CALLED:
+                assert where == [("current", t.counter)]
+            elif t.status == HELD:
+                assert where == [("held", t.counter)]
+            else:
+                assert where == [], f"{number} is {t.status} but at {where}"
+                if t.status == WAITING:
+                    assert t.counter is None and t.called_at is None
+
+    @invariant()
+    def no_accepted_ticket_disappears(self):
+        assert set(self.hall.tickets) == set(self.accepted)
+        for number, service in self.accepted.items():
+            t = self.hall.tickets[number]
+            assert t.status in (WAITING, CALLED, HELD, *FINAL)
+            if t.transfers == 0:
+                assert t.service == service
+            if number in self.finished:
+                assert t.status == self.finished[number], f"{number} left {self.finished[number]}"
+            elif t.status in FINAL:
+                self.finished[number] = t.status
+
+    @invariant()
+    def numbers_are_unique_per_service_and_day(self):
+        for service, seqs in self.seqs.items():
+            assert seqs == list(range(1, len(seqs) + 1))
+            assert self.hall.issued[service] == len(seqs)
+            cap = self.config.services[service].daily_cap
+            assert cap is None or len(seqs) <= cap
+
+    @invariant()
+    def an_officer_is_at_one_counter_at_most(self):
+        officers = [c.officer for c in self.hall.counters.values() if c.officer is not None]
+        assert len(officers) == len(set(officers))
+        for c in self.hall.counters.values():
+            if c.current is not None or c.paused:
+                assert c.officer is not None, f"counter {c.number} serves or pauses with nobody logged in"
+
+    @invariant()
+    def replay_reproduces_the_state(self):
+        now = self.clock()
+        fresh = self.kit.replay(self.config, self.events)
+        fresh.roll(now)  # a restart replays the stored events, then lives on at the current time
+        assert self.kit.snapshot(fresh, now) == self.kit.snapshot(self.hall, now)
+
+
+def test_engine_invariants(kit):
+    HallMachine.kit = kit
+    run_state_machine_as_test(HallMachine, settings=settings(
+        max_examples=150, stateful_step_count=40, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))

@@ -1,0 +1,143 @@
+"""The store on a real database (SQLite file; PostgreSQL when HALL_TEST_DATABASE_URL is set): the
+schema comes from the migrations, the day is rebuilt exactly, a retry is answered from the store."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.exc import OperationalError
+
+import protocols
+from hallserver.domain import views
+from hallserver.service import HallService
+from hallserver.settings import load_hall_config
+from hallserver.store import Store
+from hallserver.store.models import Base, OfficerSessionRow, RatingRow, TicketRow
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class Clock:
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def store(database_url):
+    s = Store(database_url)
+    s.migrate()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def clock():
+    return Clock(datetime(2026, 11, 23, 8, 0, tzinfo=TZ))  # a Monday morning
+
+
+def make_service(store, clock) -> HallService:
+    svc = HallService(load_hall_config(), store, clock)
+    svc.load()
+    return svc
+
+
+def send(svc: HallService, device: str, t: str, msg_id: str, **fields) -> dict:
+    return svc.handle_up(device, protocols.encode(protocols.make_up(t, msg_id, fields))).reply
+
+
+def test_migrations_match_models(store):
+    with store.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diffs == []
+
+
+def test_a_day_is_rebuilt_exactly(store, clock):
+    svc = make_service(store, clock)
+    for i, service in enumerate(["tu-phap", "tu-phap", "giao-thong", "tu-phap", "lao-dong"]):
+        assert send(svc, "kiosk-1", "ticket.take", f"k{i}", service=service)["ok"]
+        clock.advance(minutes=1)
+    assert send(svc, "ct-01", "officer.login", "l1", officer="o01", pin="0000")["ok"]
+    assert send(svc, "ct-02", "officer.login", "l2", officer="o02", pin="0000")["ok"]
+    assert send(svc, "ct-01", "call.next", "c1")["ticket"]["number"] == "A001"
+    assert send(svc, "ct-02", "call.next", "c2")["ticket"]["number"] == "A002"
+    send(svc, "ct-02", "serve.hold", "h2")
+    send(svc, "ct-02", "call.next", "c3")
+    send(svc, "ct-02", "serve.transfer", "t2", service="lao-dong")
+    send(svc, "ct-01", "call.recall", "r1")
+    clock.advance(minutes=5)
+    send(svc, "ct-01", "serve.done", "d1")
+    assert send(svc, "rb-01", "rating.vote", "v1", score="khong-hai-long", reason="thoi-gian-cho")["ok"]
+    send(svc, "ct-02", "counter.pause", "p2", reason="Họp giao ban")
+
+    again = make_service(store, clock)
+    now = clock()
+    assert again.snapshot(views.board) == svc.snapshot(views.board)
+    for device in svc.config.devices.values():
+        assert views.device_state(again.hall, device, now) == views.device_state(svc.hall, device, now)
+    assert [t.number for t in again.hall.waiting()] == [t.number for t in svc.hall.waiting()]
+    assert again.hall.counters[2].held == ["A002"]
+
+    with store.sessions() as s:
+        transferred = s.get(TicketRow, ("demo", now.date(), "A003"))
+        assert (transferred.service, transferred.first_service, transferred.status) == ("lao-dong", "tu-phap",
+                                                                                        "waiting")
+        rating = s.query(RatingRow).one()
+        assert (rating.number, rating.officer, rating.reason) == ("A001", "o01", "thoi-gian-cho")
+        assert s.query(OfficerSessionRow).filter(OfficerSessionRow.logout_at.is_(None)).count() == 2
+
+
+def test_retry_is_answered_from_the_store_after_restart(store, clock):
+    svc = make_service(store, clock)
+    first = send(svc, "kiosk-1", "ticket.take", "boot1-1", service="tu-phap")
+    again = make_service(store, clock)  # a restarted server
+    outcome = again.handle_up("kiosk-1", protocols.encode(protocols.make_up("ticket.take", "boot1-1",
+                                                                            {"service": "tu-phap"})))
+    assert outcome.duplicate and outcome.reply == first and outcome.events == []
+    assert len(again.hall.tickets) == 1
+
+
+def test_new_day_restarts_numbers_and_expires_yesterday(store, clock):
+    svc = make_service(store, clock)
+    send(svc, "kiosk-1", "ticket.take", "a", service="tu-phap")
+    clock.advance(days=1)
+    svc = make_service(store, clock)
+    assert send(svc, "kiosk-1", "ticket.take", "b", service="tu-phap")["ticket"]["number"] == "A001"
+    with store.sessions() as s:
+        statuses = sorted((t.day.isoformat(), t.status) for t in s.query(TicketRow))
+    assert statuses == [("2026-11-23", "expired"), ("2026-11-24", "waiting")]
+
+
+class FailingStore(Store):
+    """A store whose next write fails, as when the database goes away mid-command."""
+
+    fail_next = False
+
+    def record(self, *args, **kw):
+        if self.fail_next:
+            self.fail_next = False
+            raise OperationalError("INSERT", {}, Exception("database is gone"))
+        return super().record(*args, **kw)
+
+
+def test_store_failure_is_refused_and_loses_nothing(database_url, clock):
+    store = FailingStore(database_url)
+    store.migrate()
+    svc = make_service(store, clock)
+    send(svc, "kiosk-1", "ticket.take", "a", service="tu-phap")
+    store.fail_next = True
+    reply = send(svc, "kiosk-1", "ticket.take", "b", service="tu-phap")
+    assert reply["ok"] is False and reply["error"]["code"] == "unavailable"
+    assert list(svc.hall.tickets) == ["A001"]  # the unrecorded ticket is not in memory either
+    # the device retries with the same id and now gets its ticket: A002, not A003
+    assert send(svc, "kiosk-1", "ticket.take", "b", service="tu-phap")["ticket"]["number"] == "A002"
+    store.close()
