@@ -12,12 +12,11 @@ import threading
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 import protocols
+from broker.client import MqttUrl, paho_client
 from hallserver.outputs import Outputs, Publication
 from hallserver.service import HallService
-from hallserver.settings import MqttUrl
 
 log = logging.getLogger(__name__)
 topics = protocols.topics
@@ -36,14 +35,9 @@ class MqttAdapter:
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"hallserver-{self.hall_id}",
-                        clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
-        # a username also makes amqtt keep our session's QoS 1 messages while we are away
-        c.username_pw_set(self.url.username or "hallserver", self.url.password)
-        if self.url.tls:
-            c.tls_set()
-        c.will_set(topics.server_status(self.hall_id), protocols.encode(protocols.status(False)), 1, True)
-        c.reconnect_delay_set(1, 30)
+        c = paho_client(self.url, client_id or f"hallserver-{self.hall_id}", "hallserver",
+                        (topics.server_status(self.hall_id), protocols.encode(protocols.status(False))),
+                        manual_ack=True)
         c.max_inflight_messages_set(100)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect

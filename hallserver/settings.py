@@ -6,34 +6,13 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
+from broker.client import MqttUrl
 from hallserver.domain.config import HallConfig, parse_config
 
+__all__ = ["DEMO_CONFIG", "MqttUrl", "Settings", "load_hall_config"]
+
 DEMO_CONFIG = Path(__file__).parent / "demo_hall.toml"
-
-
-@dataclass(frozen=True)
-class MqttUrl:
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-
-    @classmethod
-    def parse(cls, url: str) -> MqttUrl:
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts", "tcp"):
-            raise ValueError(f"HALL_MQTT_URL must start with mqtt:// or mqtts://, got {url!r}")
-        tls = parts.scheme == "mqtts"
-        return cls(parts.hostname or "127.0.0.1", parts.port or (8883 if tls else 1883),
-                   unquote(parts.username) if parts.username else None,
-                   unquote(parts.password) if parts.password else None, tls)
-
-    def __str__(self) -> str:
-        user = f"{self.username}@" if self.username else ""
-        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)

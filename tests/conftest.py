@@ -21,10 +21,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from support.brokers import MosquittoProcess  # noqa: E402
 from support.require import require_binary  # noqa: E402
 
 from broker import EmbeddedBroker  # noqa: E402
+from broker.mosquitto import MosquittoProcess  # noqa: E402
 from firmware.pilink import DeviceLink  # noqa: E402
 from hallserver.bootstrap import Runtime  # noqa: E402
 from hallserver.settings import Settings, load_hall_config  # noqa: E402

@@ -10,10 +10,9 @@ import time
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 import protocols
-from hallserver.settings import MqttUrl
+from broker.client import MqttUrl, paho_client
 
 log = logging.getLogger(__name__)
 topics = protocols.topics
@@ -49,13 +48,9 @@ class DeviceLink:
         self.connected = threading.Event()
         self.on_state: Callable[[dict], None] | None = None
         self.on_push: Callable[[dict], None] | None = None
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{hall}-{device}", clean_session=clean_session,
-                        protocol=mqtt.MQTTv311)
-        c.username_pw_set(self.url.username or device, self.url.password)
-        if self.url.tls:
-            c.tls_set()
-        c.will_set(topics.status(hall, device), protocols.encode(protocols.status(False)), 1, True)
-        c.reconnect_delay_set(1, 15)
+        c = paho_client(self.url, f"{hall}-{device}", device,
+                        (topics.status(hall, device), protocols.encode(protocols.status(False))),
+                        clean_session=clean_session)
         c.on_connect, c.on_message, c.on_disconnect = self._on_connect, self._on_message, self._on_disconnect
         self.client = c
 

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from support.brokers import MosquittoProcess
 
 from broker import EmbeddedBroker, free_port, port_in_use, start_default
+from broker.mosquitto import MosquittoProcess
 
 TIMEOUT = 5.0
 

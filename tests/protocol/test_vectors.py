@@ -19,13 +19,25 @@ prints one JSON line per vector, which is compared with the same expectations.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.micropython import mpy_cross_compile, repo_files, run_micropython
 
-from protocols import MESSAGES, TYPES, ProtocolError, encode, error_reply, parse_down, parse_up
+from protocols import (
+    MAX_BOARD,
+    MESSAGES,
+    TYPES,
+    ProtocolError,
+    encode,
+    error_reply,
+    parse_down,
+    parse_object,
+    parse_status,
+    parse_up,
+)
 from protocols.messages import KINDS
 
 HERE = Path(__file__).resolve().parent
@@ -235,3 +247,40 @@ def test_vector_micropython(case: dict[str, Any], micropython_outcomes: dict[str
 def test_protocols_compile_with_mpy_cross(path: Path, tmp_path: Path) -> None:
     out = mpy_cross_compile(path, tmp_path)
     assert out.stat().st_size > 0
+
+
+# -- protocols/README.md stays exact -----------------------------------------------------------
+README = (REPO / "protocols" / "README.md").read_text("utf-8")
+
+
+def test_readme_error_table_is_the_module_table() -> None:
+    section = README.split("## 9. Error codes")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \| ([^|]+) \|$", section, re.MULTILINE)
+    assert [(code, (vi, en)) for code, vi, en in rows] == list(MESSAGES.items())
+
+
+def test_readme_lists_every_type_with_its_senders() -> None:
+    for t in TYPES:
+        senders = ", ".join(kind for kind, types in KINDS.items() if t in types)
+        row = rf"^\| `{re.escape(t)}` \|.*\| {re.escape(senders)} \|$"
+        assert re.search(row, README, re.MULTILINE), t
+        assert f"`{t}`" in README.split("## 3.")[1], t
+
+
+def test_readme_json_examples_are_valid() -> None:
+    blocks = re.findall(r"```json\n(.*?)\n```", README, re.DOTALL)
+    assert len(blocks) >= 20
+    for block in blocks:
+        data = block.encode("utf-8")
+        obj = json.loads(data)
+        if "t" in obj and "id" in obj:
+            parse_up(data)
+        elif "re" in obj:
+            parse_down(data)
+        elif "online" in obj:
+            parse_status(data)
+        elif "counters" in obj:
+            parse_object(data, MAX_BOARD)
+        else:
+            parse_object(data)
+        assert encode(obj, MAX_BOARD) == data, "README examples are written compact: " + block[:60]
