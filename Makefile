@@ -38,6 +38,7 @@ demo: $(VENV)/.installed
 	$(PY) -m simulators.demo
 
 test: setup
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 test-fast: $(VENV)/.installed

@@ -97,7 +97,11 @@ class DeviceLink:
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
         try:
-            leaf = topics.parse(msg.topic)[2]
+            hall, device, leaf = topics.parse(msg.topic)
+            if (hall, device) != (self.hall, self.device):
+                # some brokers (amqtt) hand out retained messages of topics never subscribed to
+                log.debug("%s: ignoring %s", self.device, msg.topic)
+                return
             if leaf == "state":
                 state = protocols.parse_object(msg.payload)
                 with self._lock:
