@@ -174,6 +174,7 @@ class EmbeddedBroker:
         self._loop = asyncio.get_running_loop()
         self._stop_requested = asyncio.Event()
         broker = Broker(self.config())
+        broker._subscriptions = _SnapshotDict(broker._subscriptions)
         await broker.start()
         try:
             # amqtt has no public accessor for the bound address; needed for port=0.
@@ -183,6 +184,15 @@ class EmbeddedBroker:
             await self._stop_requested.wait()
         finally:
             await broker.shutdown()
+
+
+class _SnapshotDict(dict):
+    """amqtt 0.12 walks its subscription table with awaits in between when a client connects
+    (Broker._handle_client_session), so another client subscribing meanwhile crashed the
+    connection ("dictionary changed size during iteration"). Iterating over a snapshot fixes it."""
+
+    def __iter__(self):
+        return iter(list(super().keys()))
 
 
 def start_default(host: str = "127.0.0.1", preferred: int = 1883) -> EmbeddedBroker:

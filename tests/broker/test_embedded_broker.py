@@ -212,3 +212,43 @@ def test_mosquitto_restart_keeps_persistent_session(mosquitto: MosquittoProcess,
     with client(mosquitto.url) as again:
         again.subscribe(f"{topic_prefix}/state")
         assert again.next_message().payload == b"kept"  # saved by the clean stop before the kill
+
+
+def test_many_devices_connecting_at_once(mqtt_url: str, topic_prefix: str) -> None:
+    """A hall's 100-odd devices power up together, each subscribing as soon as it is connected,
+    with retained states waiting: every one connects once and stays connected (amqtt 0.12 dropped
+    connections that raced with other clients' subscriptions)."""
+    n = 60
+    publisher = Client(mqtt_url)
+    assert publisher.connected.wait(TIMEOUT)
+    for i in range(n):
+        publisher.client.publish(f"{topic_prefix}/dev{i}/state", b"{}", qos=1, retain=True).wait_for_publish(TIMEOUT)
+    connects = [0] * n
+    got_state = [threading.Event() for _ in range(n)]
+    clients = []
+    parts = urlsplit(mqtt_url)
+    for i in range(n):
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{topic_prefix[-8:]}-dev{i}", clean_session=False,
+                        protocol=mqtt.MQTTv311)
+        c.username_pw_set(f"dev{i}")
+
+        def on_connect(client, _u, _f, rc, _p, i=i):
+            connects[i] += 1
+            client.subscribe(f"{topic_prefix}/dev{i}/state", qos=1)
+
+        c.on_connect = on_connect
+        c.on_message = lambda _c, _u, msg, i=i: got_state[i].set() if msg.topic.endswith(f"/dev{i}/state") else None
+        c.connect_async(parts.hostname, parts.port)
+        c.loop_start()
+        clients.append(c)
+    try:
+        for i in range(n):
+            assert got_state[i].wait(TIMEOUT), f"device {i} never got its retained state"
+        assert connects == [1] * n, "some devices had to reconnect"
+    finally:
+        for c in clients:
+            c.disconnect()
+            c.loop_stop()
+        for i in range(n):
+            publisher.client.publish(f"{topic_prefix}/dev{i}/state", b"", qos=1, retain=True)
+        publisher.close()
