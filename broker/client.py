@@ -47,6 +47,8 @@ def paho_client(url: MqttUrl, client_id: str, default_username: str, will: tuple
     if will is not None:
         c.will_set(will[0], will[1], 1, True)
     c.reconnect_delay_set(1, 30)
+    c.suppress_exceptions = True  # a failing callback is logged; it must not kill the network loop
+    c.enable_logger()
 
     def nodelay(client: mqtt.Client, userdata, sock) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -46,6 +46,7 @@ class DeviceLink:
         self._replies: dict[str, dict] = {}
         self.state: dict | None = None
         self.connected = threading.Event()
+        self._dropped = False
         self.on_state: Callable[[dict], None] | None = None
         self.on_push: Callable[[dict], None] | None = None
         c = paho_client(self.url, f"{hall}-{device}", device,
@@ -64,6 +65,8 @@ class DeviceLink:
 
     def close(self) -> None:
         """A clean shutdown: say offline first (the last will is only for crashes)."""
+        if self._dropped:
+            return
         if self.connected.is_set():
             self.client.publish(topics.status(self.hall, self.device),
                                 protocols.encode(protocols.status(False)), 1, True).wait_for_publish(5)
@@ -72,6 +75,7 @@ class DeviceLink:
 
     def drop(self) -> None:
         """Vanish without a DISCONNECT, like a device losing power: the broker sends the last will."""
+        self._dropped = True
         self.client.loop_stop()
         sock = self.client.socket()
         if sock is not None:
