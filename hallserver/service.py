@@ -120,7 +120,7 @@ class HallService:
                 self.metrics["refused." + r.code] += 1
                 events, reply = r.events, self._error(msg_id, r.code, r.detail)
             try:
-                self.store.record(self.config.id, events, (device_id, msg_id, reply))
+                self.store.record(self.config.id, events, (device_id, msg_id, reply, now))
             except SQLAlchemyError as exc:
                 log.error("store failed, command of %s not recorded: %s", device_id, exc)
                 self.metrics["store_errors"] += 1

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, delete, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallserver.domain.model import Event
@@ -116,15 +116,16 @@ class Store:
             elif row.name != name:
                 row.name = name
 
-    def record(self, hall: str, events: Iterable[Event], message: tuple[str, str, dict] | None = None) -> None:
-        """Commit events, their projections and the reply to (device, msg_id) in one transaction."""
+    def record(self, hall: str, events: Iterable[Event],
+               message: tuple[str, str, dict, datetime] | None = None) -> None:
+        """Commit events, their projections and the reply to (device, msg_id, reply, at) in one
+        transaction."""
         with self.sessions.begin() as s:
             for e in events:
                 self._append(s, hall, e)
             if message is not None:
-                device, msg_id, reply = message
-                s.add(ProcessedMessageRow(hall=hall, device=device, msg_id=msg_id, at=to_utc(datetime.now(UTC)),
-                                          reply=reply))
+                device, msg_id, reply, at = message
+                s.add(ProcessedMessageRow(hall=hall, device=device, msg_id=msg_id, at=to_utc(at), reply=reply))
 
     def set_device_status(self, hall: str, device: str, online: bool, data: dict, at: datetime) -> None:
         with self.sessions.begin() as s:
@@ -145,6 +146,9 @@ class Store:
                                                       OfficerSessionRow.logout_at.is_(None),
                                                       OfficerSessionRow.login_at < to_utc(at))
                       .values(logout_at=to_utc(at)))
+            # devices retry for minutes, not days: answered ids older than a day can go
+            s.execute(delete(ProcessedMessageRow).where(ProcessedMessageRow.hall == hall,
+                                                        ProcessedMessageRow.at < to_utc(at - timedelta(days=1))))
             return n
 
     def _append(self, s: Session, hall: str, e: Event) -> None:

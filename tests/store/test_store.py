@@ -117,6 +117,14 @@ def test_new_day_restarts_numbers_and_expires_yesterday(store, clock):
     assert statuses == [("2026-11-23", "expired"), ("2026-11-24", "waiting")]
 
 
+def test_old_message_ids_are_pruned(store, clock):
+    svc = make_service(store, clock)
+    send(svc, "kiosk-1", "ticket.take", "old-1", service="tu-phap")
+    clock.advance(days=3)
+    make_service(store, clock)
+    assert store.processed_reply("demo", "kiosk-1", "old-1") is None
+
+
 class FailingStore(Store):
     """A store whose next write fails, as when the database goes away mid-command."""
 
