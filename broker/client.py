@@ -3,6 +3,7 @@ one place for URLs, credentials, TLS, the last will, reconnect back-off and sock
 
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -34,6 +35,15 @@ class MqttUrl:
         return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
 
 
+log = logging.getLogger("broker.client")
+
+
+def _log_callback_errors(client: mqtt.Client, userdata, level: int, message: str) -> None:
+    """paho's own log is chatty about normal reconnects; what matters is a callback that failed."""
+    if level == mqtt.MQTT_LOG_ERR and message.startswith("Caught exception"):
+        log.error("%s: %s", client._client_id.decode(errors="replace"), message)
+
+
 def paho_client(url: MqttUrl, client_id: str, default_username: str, will: tuple[str, bytes] | None = None,
                 clean_session: bool = False, manual_ack: bool = False) -> mqtt.Client:
     """A paho client (MQTT 3.1.1) with a username (amqtt keeps QoS 1 messages only for named
@@ -48,7 +58,7 @@ def paho_client(url: MqttUrl, client_id: str, default_username: str, will: tuple
         c.will_set(will[0], will[1], 1, True)
     c.reconnect_delay_set(1, 30)
     c.suppress_exceptions = True  # a failing callback is logged; it must not kill the network loop
-    c.enable_logger()
+    c.on_log = _log_callback_errors
 
     def nodelay(client: mqtt.Client, userdata, sock) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     db = Path(tempfile.mkdtemp()) / "shots.db"
     settings = Settings(mqtt_url=None, database_url=f"sqlite:///{db}", config_path=None, http_port=0)
     runtime = Runtime(settings, load_hall_config(None, always_open=True)).start()
-    day = HallDay(runtime.mqtt_url, runtime.config, speed=120, counters=30, seed=7)
+    day = HallDay(runtime.mqtt_url, runtime.config, speed=120, seed=7)
     try:
         port = runtime.start_http_thread()
         day.start()
@@ -43,8 +43,13 @@ def main(argv: list[str] | None = None) -> int:
             page.wait_for_selector("#link.live")
             page.wait_for_selector("#recent li")
             page.screenshot(path=str(args.out / "overview.png"), full_page=True)
+            page.set_viewport_size({"width": 1920, "height": 1080})
+            page.goto(f"http://127.0.0.1:{port}/screen")
+            page.wait_for_selector("#recent li")
+            page.evaluate("document.fonts.ready")
+            page.screenshot(path=str(args.out / "screen-1920x1080.png"))
             browser.close()
-        print(f"wrote {args.out / 'overview.png'}")
+        print(f"wrote {args.out}/overview.png and {args.out}/screen-1920x1080.png")
     finally:
         day.close()
         runtime.stop()

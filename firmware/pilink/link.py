@@ -68,8 +68,12 @@ class DeviceLink:
         if self._dropped:
             return
         if self.connected.is_set():
-            self.client.publish(topics.status(self.hall, self.device),
-                                protocols.encode(protocols.status(False)), 1, True).wait_for_publish(5)
+            info = self.client.publish(topics.status(self.hall, self.device),
+                                       protocols.encode(protocols.status(False)), 1, True)
+            try:
+                info.wait_for_publish(5)
+            except (RuntimeError, ValueError):  # the link went down meanwhile: the will says offline
+                log.info("%s: offline status not sent", self.device)
         self.client.disconnect()
         self.client.loop_stop()
 

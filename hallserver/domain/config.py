@@ -96,6 +96,7 @@ class HallConfig:
     always_open: bool = False  # ignore issuing hours (demo and tests)
     public_url: str = "http://127.0.0.1:8000"
     demo: bool = False
+    notice: str = ""  # the scrolling line of the hall screens
 
     def level(self, key: str) -> Level | None:
         return next((lv for lv in self.levels if lv.key == key), None)
@@ -234,4 +235,5 @@ def parse_config(raw: dict) -> HallConfig:
         recall_limit=int(hall.get("recall_limit", 3)), rating_window_s=int(ratings.get("window_s", 120)),
         policy=hall.get("policy", "oldest"), always_open=bool(hall.get("always_open", False)),
         public_url=hall.get("public_url", "http://127.0.0.1:8000").rstrip("/"), demo=bool(hall.get("demo", False)),
+        notice=nfc(str(hall.get("notice", ""))),
     )

@@ -6,6 +6,7 @@ encode and publish them.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from hallserver.domain.config import Device
@@ -41,12 +42,13 @@ def ticket_status(t: Ticket, hall: Hall, now: datetime) -> dict:
 
 
 def queues(hall: Hall, now: datetime) -> list[dict]:
-    """Waiting count and longest wait per service, in configuration order."""
+    """Waiting count, longest wait and the estimated wait of a ticket taken now, per service."""
     rows = []
     for code, svc in hall.config.services.items():
         waiting = hall.waiting(code)
         rows.append({"service": code, "name": svc.name, "prefix": svc.prefix, "waiting": len(waiting),
                      "longest_wait_s": int((now - waiting[0].queued_at).total_seconds()) if waiting else 0,
+                     "eta_min": math.ceil(len(waiting) * svc.handle_min / max(1, hall.serving_counters(code))),
                      "issued": hall.issued.get(code, 0), "counters_open": hall.serving_counters(code)})
     return rows
 
@@ -58,8 +60,9 @@ def board(hall: Hall, now: datetime) -> dict:
         "counters": [{"number": c.number, "name": cfg.counters[c.number].name, "status": c.status,
                       "ticket": c.current, "services": list(c.services)} for c in hall.counters.values()],
         "recent": [call_view(call, hall) for call in hall.recent],
-        "waiting": [{k: row[k] for k in ("service", "name", "prefix", "waiting", "longest_wait_s")}
+        "waiting": [{k: row[k] for k in ("service", "name", "prefix", "waiting", "longest_wait_s", "eta_min")}
                     for row in queues(hall, now)],
+        "notice": cfg.notice,
     }
 
 

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 import protocols
+from displays.screen import ASSETS as SCREEN_ASSETS
 from hallserver.domain import views
 from hallserver.http import schemas
 from hallserver.http.hub import sse
@@ -44,6 +45,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app = FastAPIOffline(title=f"{cfg.name} — hall server", version="0.1.0", lifespan=lifespan, redoc_url=None,
                          description="Hall queue system: live queues, tickets and the hall overview.")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+    app.mount("/screen/static", StaticFiles(directory=SCREEN_ASSETS), name="screen")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:
@@ -128,6 +130,11 @@ def create_app(rt: Runtime) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview() -> FileResponse:
         return FileResponse(WEB / "overview.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/screen", response_class=HTMLResponse, include_in_schema=False)
+    def screen() -> FileResponse:
+        """The hall screen for the TVs: ?services=a,b or ?counters=1-10 for a subset."""
+        return FileResponse(SCREEN_ASSETS / "index.html", media_type="text/html; charset=utf-8")
 
     @app.get("/t/{token}", response_class=HTMLResponse, include_in_schema=False)
     def track_page(token: str) -> FileResponse:

@@ -58,6 +58,7 @@ class QueueOut(BaseModel):
     prefix: str
     waiting: int
     longest_wait_s: int
+    eta_min: int
     issued: int
     counters_open: int
 
