@@ -46,6 +46,8 @@ class DeviceLink:
         self._replies: dict[str, dict] = {}
         self.state: dict | None = None
         self.connected = threading.Event()
+        self.disconnected = threading.Event()  # set while the link is down, so both can be waited on
+        self.disconnected.set()
         self._dropped = False
         self.on_state: Callable[[dict], None] | None = None
         self.on_push: Callable[[dict], None] | None = None
@@ -91,10 +93,12 @@ class DeviceLink:
             return
         client.subscribe([(topics.down(self.hall, self.device), 1), (topics.state(self.hall, self.device), 1)])
         self.publish_status()
+        self.disconnected.clear()
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
+        self.disconnected.set()
 
     def publish_status(self, **health: object) -> None:
         self.health.update(health)
