@@ -5,6 +5,7 @@ at import time; `Runtime.start()` does it, `stop()` undoes it in reverse order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
 import threading
@@ -19,7 +20,7 @@ from hallserver.domain.pins import verify_pin
 from hallserver.http.hub import Hub
 from hallserver.mqtt import MqttAdapter
 from hallserver.service import HallService
-from hallserver.settings import Settings, load_hall_config
+from hallserver.settings import DEMO_CONFIG, Settings, load_hall_config
 from hallserver.store import Store
 
 log = logging.getLogger("hallserver")
@@ -61,6 +62,14 @@ class Runtime:
         self.adapter = MqttAdapter(self.service, self.mqtt_url, on_publish=self.hub.on_publish)
         self.adapter.start()
         return self
+
+    @functools.cached_property
+    def clips(self):
+        """Announcement clips for the hall screens (the [voice] table of the hall's TOML)."""
+        from displays.voice.clips import ClipBuilder
+        from displays.voice.config import VoiceConfig
+
+        return ClipBuilder(VoiceConfig.from_toml(self.settings.config_path or DEMO_CONFIG))
 
     def mqtt_connected(self) -> bool:
         return self.adapter is not None and self.adapter.connected.is_set()

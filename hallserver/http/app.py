@@ -127,6 +127,21 @@ def create_app(rt: Runtime) -> FastAPI:
         return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
+    @app.get("/api/voice/call.wav", tags=["hall"], response_class=FileResponse,
+             responses={422: {"model": schemas.ErrorOut}, 503: {"model": schemas.ErrorOut}})
+    def voice_clip(number: str, counter: int) -> FileResponse:
+        """The spoken announcement of a call (chime, Vietnamese, repeated), made once and cached."""
+        from displays.voice.synth import SynthesisError
+
+        number = number.upper()
+        if not protocols.is_ticket_number(number) or counter not in cfg.counters:
+            raise HTTPException(422, "Số thứ tự hoặc quầy không hợp lệ / invalid ticket or counter")
+        try:
+            path = rt.clips.build(number, counter)
+        except SynthesisError as exc:
+            raise HTTPException(503, f"Không tạo được âm thanh / no voice: {exc}") from exc
+        return FileResponse(path, media_type="audio/wav")
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview() -> FileResponse:
         return FileResponse(WEB / "overview.html", media_type="text/html; charset=utf-8")

@@ -60,3 +60,11 @@ def test_pages_and_docs_are_local(http):
     assert "swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
     assert http.get("/openapi.json").json()["paths"]["/api/queues"]
     assert http.get("/static/overview.js").status_code == 200
+
+
+def test_voice_clip_of_a_call(http):
+    r = http.get("/api/voice/call.wav", params={"number": "b001", "counter": 3})
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+    assert r.content[:4] == b"RIFF" and r.content[8:12] == b"WAVE" and len(r.content) > 50_000
+    bad = http.get("/api/voice/call.wav", params={"number": "B001", "counter": 99})
+    assert bad.status_code == 422 and "không hợp lệ" in bad.json()["detail"]

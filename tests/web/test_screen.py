@@ -39,8 +39,16 @@ def test_call_shows_within_a_second(screen, server, device):
     expect(screen.locator("#latest-number")).to_have_text("B001", timeout=1000)
     print(f"call.next -> hall screen: {(time.monotonic() - sent) * 1000:.0f} ms")
     expect(screen.locator("#latest-counter")).to_have_text("Quầy 4")
+    # after the one click a kiosk needs, each new call is spoken
+    screen.click("#sound")
+    expect(screen.locator("#sound")).to_be_hidden()
+    kiosk.request("ticket.take", {"service": "ke-hoach-dau-tu"})
+    terminal.request("serve.done")
+    with screen.expect_response(lambda r: "/api/voice/call.wav" in r.url and "B002" in r.url) as clip:
+        terminal.request("call.next")
+    assert clip.value.status in (200, 206) and clip.value.header_value("content-type") == "audio/wav"
+    expect(screen.locator('.tile[data-counter="4"] .ticket')).to_have_text("B002")
     expect(screen.locator(".latest")).to_have_class("latest blink")
-    expect(screen.locator('.tile[data-counter="4"] .ticket')).to_have_text("B001")
     # legible from 10 m: the called number is about a fifth of the screen's height
     size = screen.eval_on_selector("#latest-number", "e => parseFloat(getComputedStyle(e).fontSize)")
     assert size >= 180
