@@ -1,0 +1,36 @@
+"""Configuration: one dict of defaults per device, overridden by a small local settings module.
+
+The board carries `settings.py` with `SETTINGS = {"device": "rb-05", "wifi_ssid": ..., ...}` (the
+installer's file, not in the repository). A key the defaults do not know is a typo: refused loudly.
+"""
+
+
+def merge(defaults, module="settings"):
+    """A new dict: `defaults` updated with `module.SETTINGS` when that module exists."""
+    cfg = {}
+    for key in defaults:
+        cfg[key] = defaults[key]
+    try:
+        mod = __import__(module)
+    except ImportError as exc:
+        if ("'%s'" % module) not in str(exc):
+            raise  # the settings module exists but imports something missing
+        return cfg
+    over = getattr(mod, "SETTINGS", None)
+    if not isinstance(over, dict):
+        raise ValueError("%s.SETTINGS must be a dict" % module)
+    unknown = [key for key in over if key not in defaults]
+    if unknown:
+        raise ValueError("%s: unknown keys %s" % (module, ", ".join(sorted(unknown))))
+    for key in over:
+        cfg[key] = over[key]
+    return cfg
+
+
+def require(cfg, keys):
+    """Refuse to start with these keys still empty: a spare board without its settings.py must not
+    pose as some other device."""
+    empty = [key for key in keys if not cfg.get(key)]
+    if empty:
+        raise ValueError("settings.py must set %s" % ", ".join(empty))
+    return cfg

@@ -1,0 +1,142 @@
+"""umqtt.simple's client interface over paho-mqtt, so the boards' link (mpyrt.link) and logic run
+under CPython against a real broker and the real hall server (test_mpy_end_to_end.py). CPython only."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+from broker.client import MqttUrl, paho_client
+
+
+class PahoUmqtt:
+    """What mpyrt.link needs: set_callback, set_last_will, connect, publish (QoS 1 waits for the
+    PUBACK), subscribe, check_msg (one message per call, on the caller's thread), ping, disconnect, sock."""
+
+    def __init__(self, url: str, client_id: str, username: str):
+        self.url = MqttUrl.parse(url)
+        self.client_id = client_id
+        self.username = username
+        self.cb: Callable[[bytes, bytes], None] | None = None
+        self.will: tuple[str, bytes] | None = None
+        self.inbox: queue.Queue[tuple[bytes, bytes]] = queue.Queue()
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()
+        self.dead = False
+        self.sock = self  # the link closes `sock` to drop a session without DISCONNECT
+        self.c: mqtt.Client | None = None
+
+    def set_callback(self, f: Callable[[bytes, bytes], None]) -> None:
+        self.cb = f
+
+    def set_last_will(self, topic: str, msg: bytes, retain: bool = False, qos: int = 0) -> None:
+        assert retain and qos == 1
+        self.will = (topic, msg)
+
+    def connect(self, clean_session: bool = True) -> bool:
+        c = paho_client(self.url, self.client_id, self.username, self.will, clean_session=clean_session)
+        c.on_connect = lambda *a: self.connected.set()
+        c.on_subscribe = lambda *a: self.subscribed.set()
+        c.on_message = lambda cl, ud, m: self.inbox.put((m.topic.encode(), m.payload))
+        c.on_disconnect = lambda *a: setattr(self, "dead", True)
+        self.c = c
+        try:
+            c.connect(self.url.host, self.url.port, keepalive=30)
+        except OSError:
+            self.dead = True
+            raise
+        c.loop_start()
+        if not self.connected.wait(5):
+            self.close()
+            raise OSError(110, "no CONNACK")
+        return False
+
+    def _live(self) -> mqtt.Client:
+        if self.dead or self.c is None:
+            raise OSError(104, "connection lost")
+        return self.c
+
+    def publish(self, topic: str, msg: bytes, retain: bool = False, qos: int = 0) -> None:
+        info = self._live().publish(topic, msg, qos, retain)
+        info.wait_for_publish(5)
+        if not info.is_published():
+            raise OSError(110, "no PUBACK")
+
+    def subscribe(self, topic: str, qos: int = 0) -> None:
+        self.subscribed.clear()
+        self._live().subscribe(topic, qos)
+        if not self.subscribed.wait(5):
+            raise OSError(110, "no SUBACK")
+
+    def check_msg(self) -> None:
+        self._live()
+        try:
+            topic, payload = self.inbox.get_nowait()
+        except queue.Empty:
+            return
+        assert self.cb is not None
+        self.cb(topic, payload)
+
+    def ping(self) -> None:
+        self._live()  # paho keeps the session alive itself
+
+    def disconnect(self) -> None:
+        c = self._live()
+        c.disconnect()
+        c.loop_stop()
+        self.dead = True
+
+    def close(self) -> None:
+        self.dead = True
+        if self.c is not None:
+            self.c.disconnect()  # paho cannot vanish without a trace on every broker; fine here
+            self.c.loop_stop()
+
+
+def ticks_ms() -> int:
+    return int(time.monotonic() * 1000) & ((1 << 30) - 1)
+
+
+class HostBoard:
+    """A MicroPython device's program on the host: its real logic, link and flash files (under
+    `flash`), stepping in real time; `reachable` switches the network off and on."""
+
+    def __init__(self, url: str, hall: str, device: str, flash: Path):
+        self.url, self.hall, self.device, self.flash = url, hall, device, flash
+        self.reachable = True
+        self.clients: list[PahoUmqtt] = []
+
+    def make_client(self) -> PahoUmqtt:
+        if not self.reachable:
+            raise OSError(113, "no route to host")
+        client = PahoUmqtt(self.url, f"{self.hall}-{self.device}", self.device)
+        self.clients.append(client)
+        return client
+
+    def go_offline(self) -> None:
+        self.reachable = False
+        for client in self.clients:
+            if not client.dead:
+                client.close()
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def run_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.device}: condition not met in {timeout} s")
+            self.step()
+            time.sleep(0.005)
+
+    def run_for(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.step()
+            time.sleep(0.005)
