@@ -14,6 +14,7 @@ from protocols.messages import KINDS
 from protocols.topics import is_slug
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+POLICY_NAMES = ("oldest", "preference", "sla")  # hallserver.domain.policies defines them
 
 
 class ConfigError(ValueError):
@@ -92,11 +93,16 @@ class HallConfig:
     number_width: int = 3
     recall_limit: int = 3
     rating_window_s: int = 120
-    policy: str = "oldest"
+    policy: str = "oldest"  # one of POLICY_NAMES; a manager can switch it for the day (set_policy)
+    preference_wait_min: float = 10.0  # `preference`: another service's ticket waiting longer is taken first
     always_open: bool = False  # ignore issuing hours (demo and tests)
     public_url: str = "http://127.0.0.1:8000"
     demo: bool = False
     notice: str = ""  # the scrolling line of the hall screens
+
+    @property
+    def preference_wait_s(self) -> float:
+        return self.preference_wait_min * 60.0
 
     def level(self, key: str) -> Level | None:
         return next((lv for lv in self.levels if lv.key == key), None)
@@ -224,6 +230,12 @@ def parse_config(raw: dict) -> HallConfig:
         tuple(_level(c, f"priority.categories[{i}]") for i, c in enumerate(prio.get("categories", []))),
         mode, max(1, int(prio.get("every", 3))),
     )
+    policy = hall.get("policy", "oldest")
+    if policy not in POLICY_NAMES:
+        raise ConfigError(f"hall.policy must be one of {', '.join(POLICY_NAMES)}, got {policy!r}")
+    pref_wait = hall.get("preference_wait_min", 10)
+    if isinstance(pref_wait, bool) or not isinstance(pref_wait, int | float) or pref_wait < 0:
+        raise ConfigError(f"hall.preference_wait_min must be a number of minutes >= 0, got {pref_wait!r}")
     width = hall.get("number_width", 3)
     if not isinstance(width, int) or not 1 <= width <= 9:
         raise ConfigError(f"hall.number_width must be 1..9 digits, got {width!r}")
@@ -233,7 +245,7 @@ def parse_config(raw: dict) -> HallConfig:
         levels=levels, reasons=reasons, priority=priority,
         timezone=hall.get("timezone", "Asia/Ho_Chi_Minh"), number_width=int(hall.get("number_width", 3)),
         recall_limit=int(hall.get("recall_limit", 3)), rating_window_s=int(ratings.get("window_s", 120)),
-        policy=hall.get("policy", "oldest"), always_open=bool(hall.get("always_open", False)),
+        policy=policy, preference_wait_min=float(pref_wait), always_open=bool(hall.get("always_open", False)),
         public_url=hall.get("public_url", "http://127.0.0.1:8000").rstrip("/"), demo=bool(hall.get("demo", False)),
         notice=nfc(str(hall.get("notice", ""))),
     )

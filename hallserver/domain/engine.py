@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from hallserver.domain import policies
@@ -32,6 +33,7 @@ from hallserver.domain.pins import verify_pin
 RECENT_CALLS = 10
 LOGIN_FAILURES = 5  # wrong PINs within LOGIN_WINDOW before an officer id is locked for that window
 LOGIN_WINDOW = timedelta(minutes=5)
+MAX_BLOCK = 200  # numbers per service in one offline block
 
 
 class Hall:
@@ -43,6 +45,7 @@ class Hall:
 
     # ---------------------------------------------------------------- day state
     def _reset_day(self) -> None:
+        self.policy = policies.get(self.config.policy)  # a live switch lasts for the day, as replay does
         self.tickets: dict[str, Ticket] = {}
         self.issued: dict[str, int] = {code: 0 for code in self.config.services}
         self.order = 0
@@ -54,6 +57,10 @@ class Hall:
         self.recent: deque[Call] = deque(maxlen=RECENT_CALLS)
         self.call_seq = 0
         self.login_failures: dict[str, list[datetime]] = {}
+        # dispensers' offline blocks, reserved from the top of the number space down (A999, A998, ...)
+        self.blocks: dict[str, list[tuple[str, int, int]]] = {}  # device -> [(service, first, last)]
+        self.reserved_floor: dict[str, int] = {}  # service -> lowest reserved number: online issuing stops below
+        self.printed: set[str] = set()
 
     def roll(self, now: datetime) -> bool:
         """Start a new day when `now` is on another date: numbers restart, queues empty.
@@ -157,6 +164,8 @@ class Hall:
         seq = self.issued[service] + 1
         if seq >= 10 ** self.config.number_width:  # a longer number could be another prefix's (A+101 = A1+01)
             raise Refused("daily_cap_reached", service)
+        if seq >= self.reserved_floor.get(service, seq + 1):  # the rest is reserved for dispensers' offline use
+            raise Refused("daily_cap_reached", service)
         number = f"{svc.prefix}{seq:0{self.config.number_width}d}"
         return self._commit([Event("ticket.issued", now, {
             "number": number, "service": service, "priority": priority, "seq": seq,
@@ -172,8 +181,15 @@ class Hall:
         if who is None or not verify_pin(who.pin_hash, pin):
             failed = self._commit([Event("officer.login_failed", now, {"officer": officer, "counter": counter})])
             raise Refused("wrong_pin", officer, failed)
+        return self._commit(self._seat(now, c, officer))
+
+    def _seat(self, now: datetime, c: CounterState, officer: str, by: str | None = None) -> list[Event]:
+        """The events that put `officer` at counter `c` (a login, or a manager's move)."""
+        counter = c.number
         if c.officer == officer:
             return []
+        if c.closed:
+            raise Refused("counter_closed", str(counter))
         events = []
         if c.officer is not None:  # a shift change on a free counter replaces the officer
             if c.current is not None:
@@ -186,8 +202,11 @@ class Hall:
                 raise Refused("officer_busy", str(elsewhere.number))
             events.append(Event("officer.logged_out", now, {"officer": officer, "counter": elsewhere.number,
                                                               "reason": "moved"}))
-        events.append(Event("officer.logged_in", now, {"officer": officer, "counter": counter}))
-        return self._commit(events)
+        data = {"officer": officer, "counter": counter}
+        if by is not None:
+            data["by"] = by
+        events.append(Event("officer.logged_in", now, data))
+        return events
 
     def logout(self, now: datetime, counter: int) -> list[Event]:
         self.roll(now)
@@ -200,6 +219,8 @@ class Hall:
     def call_next(self, now: datetime, counter: int, ticket: str | None = None) -> list[Event]:
         self.roll(now)
         c = self._logged_in(counter)
+        if c.closed:
+            raise Refused("counter_closed", str(counter))
         if c.paused:
             raise Refused("counter_paused")
         if c.current is not None:
@@ -209,7 +230,7 @@ class Hall:
                 raise Refused("unknown_ticket", ticket)
             chosen = self.tickets[ticket]
         else:
-            chosen = policies.choose(self.policy, self.eligible(c), c, self.config)
+            chosen = policies.choose(self.policy, self.eligible(c), c, self.config, now)
             if chosen is None:
                 raise Refused("queue_empty")
         return self._commit([Event("ticket.called", now, {
@@ -284,10 +305,17 @@ class Hall:
         armed = self.armed.get(counter)
         if ticket is not None and ticket in self.rated:
             raise Refused("already_rated", ticket)
-        if armed is None or now > armed.expires_at or (ticket is not None and ticket != armed.ticket):
-            raise Refused("not_armed")
+        if armed is not None and now <= armed.expires_at and ticket in (None, armed.ticket):
+            number, officer = armed.ticket, armed.officer
+        else:
+            # a button that lost its link keeps the vote it took while armed and sends it later,
+            # naming the ticket: it still counts for that ticket if it was served at this counter today
+            late = self.tickets.get(ticket) if ticket is not None else None
+            if late is None or late.status != DONE or late.counter != counter:
+                raise Refused("not_armed")
+            number, officer = late.number, late.officer
         return self._commit([Event("rating.recorded", now, {
-            "counter": counter, "ticket": armed.ticket, "officer": armed.officer, "score": score,
+            "counter": counter, "ticket": number, "officer": officer, "score": score,
             "reason": reason, "device": device})])
 
     def set_services(self, now: datetime, counter: int, services: list[str]) -> list[Event]:
@@ -300,6 +328,103 @@ class Hall:
         if c.services == list(services):
             return []
         return self._commit([Event("counter.services_set", now, {"counter": counter, "services": list(services)})])
+
+    def close_counter(self, now: datetime, counter: int, by: str | None = None) -> list[Event]:
+        """A manager closes a counter: no more logins or calls there; an idle officer is logged out,
+        a busy one finishes the ticket at hand first (the close takes effect at the next call)."""
+        self.roll(now)
+        c = self._counter(counter)
+        if c.closed:
+            return []
+        events = [Event("counter.closed", now, {"counter": counter, "by": by})]
+        if c.officer is not None and c.current is None:
+            events.append(Event("officer.logged_out", now, {"officer": c.officer, "counter": counter,
+                                                              "reason": "counter_closed"}))
+        return self._commit(events)
+
+    def open_counter(self, now: datetime, counter: int, by: str | None = None) -> list[Event]:
+        """A manager opens a closed counter again: officers may log in and call there."""
+        self.roll(now)
+        c = self._counter(counter)
+        if not c.closed:
+            return []
+        return self._commit([Event("counter.opened", now, {"counter": counter, "by": by})])
+
+    def move_officer(self, now: datetime, officer: str, counter: int, by: str | None = None) -> list[Event]:
+        """A manager seats an officer at a counter (from another counter, or not yet logged in),
+        as a login without PIN: refused while the officer or the counter is serving a ticket."""
+        self.roll(now)
+        if officer not in self.config.officers:
+            raise Refused("unknown_officer", officer)
+        return self._commit(self._seat(now, self._counter(counter), officer, by))
+
+    def set_policy(self, now: datetime, policy: str, by: str | None = None) -> list[Event]:
+        """A manager's live switch of the routing policy, effective at the next call and for the rest
+        of the day (the next day starts with the configured one, as a replay of the day does)."""
+        self.roll(now)
+        if policy not in policies.POLICIES:
+            raise Refused("bad_field", f"unknown policy {policy!r}")
+        if self.policy.name == policy:
+            return []
+        return self._commit([Event("hall.policy_set", now, {"policy": policy, "by": by})])
+
+    # ---------------------------------------------------------------- dispensers: prints and offline blocks
+    def ticket_printed(self, now: datetime, device: str, number: str) -> list[Event]:
+        """The dispenser that issued a ticket confirms it left the printer whole (once)."""
+        self.roll(now)
+        t = self.tickets.get(number)
+        if t is None or t.device != device:
+            raise Refused("unknown_ticket", number)
+        if number in self.printed:
+            return []
+        return self._commit([Event("ticket.printed", now, {"number": number, "device": device})])
+
+    def reserve_block(self, now: datetime, device: str, services: Iterable[str], size: int) -> list[Event]:
+        """Reserve `size` numbers per service for a dispenser to issue while it cannot reach the server.
+
+        Blocks are taken from the top of the day's number space down (A999..A990, then A989..), so
+        the server's own numbering is unchanged and stops below the lowest reserved number; a
+        service without room is left out. Valid for the day only.
+        """
+        self.roll(now)
+        if not 1 <= size <= MAX_BLOCK:
+            raise Refused("bad_field", f"size must be 1..{MAX_BLOCK}")
+        top = 10 ** self.config.number_width
+        blocks = []
+        for code in services:
+            floor = self.reserved_floor.get(code, top)
+            if floor - size > self.issued.get(code, 0):
+                blocks.append((code, floor - size, floor - 1))
+        if not blocks:
+            raise Refused("daily_cap_reached", "no room for a block")
+        return self._commit([Event("dispenser.block_reserved", now, {
+            "device": device, "size": size, "blocks": [list(b) for b in blocks]})])
+
+    def report_offline(self, now: datetime, device: str, service: str, number: str, issued_at: datetime,
+                       priority: str | None = None, token: str = "") -> list[Event]:
+        """A ticket a dispenser issued from its block while offline joins its queue at its issue time
+        (clamped to today and not later than now). Only numbers of that device's blocks, once."""
+        self.roll(now)
+        svc = self.config.services.get(service)
+        if svc is None:
+            raise Refused("unknown_service", service)
+        if priority is not None and priority not in {c.key for c in self.config.priority.categories}:
+            raise Refused("unknown_priority", priority)
+        known = self.tickets.get(number)
+        if known is not None:
+            if known.offline and known.device == device and known.service == service:
+                return []  # reported before (a retry with a new id): same ticket, no second effect
+            raise Refused("not_reserved", number)
+        digits = number[len(svc.prefix):]
+        seq = int(digits) if number.startswith(svc.prefix) and digits.isdigit() else -1
+        if len(digits) != self.config.number_width or not any(
+                s == service and first <= seq <= last for s, first, last in self.blocks.get(device, ())):
+            raise Refused("not_reserved", number)
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        at = min(max(issued_at.astimezone(now.tzinfo), start), now)
+        return self._commit([Event("ticket.offline_issued", now, {
+            "number": number, "service": service, "priority": priority, "seq": seq, "token": token,
+            "device": device, "issued_at": at.isoformat()})])
 
     def tick(self, now: datetime) -> tuple[bool, list[Event]]:
         """Time passing: a new day, rating windows closing. Returns (day rolled, events)."""
@@ -318,7 +443,7 @@ class Hall:
         self.order += 1
         self.issued[d["service"]] = max(self.issued.get(d["service"], 0), d["seq"])
         self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, at,
-                                           d.get("token", ""), at)
+                                           d.get("token", ""), at, device=d.get("device"))
 
     def _release(self, t: Ticket) -> None:
         c = self.counters.get(t.counter) if t.counter is not None else None
@@ -332,7 +457,9 @@ class Hall:
         t, c = self.tickets[d["number"]], self.counters[d["counter"]]
         self._release(t)
         t.status, t.counter, t.officer, t.called_at, t.target_counter = CALLED, c.number, d.get("officer"), at, None
-        c.current = t.number
+        if t.first_called_at is None:
+            t.first_called_at = at
+        c.current, c.idle_since = t.number, None
         if not d.get("from_hold"):
             c.ordinary_streak = 0 if t.priority else c.ordinary_streak + 1
         self._announce(t, c, at)
@@ -353,20 +480,28 @@ class Hall:
         t.status = status
         return t
 
+    def _freed(self, at: datetime, d: dict) -> None:
+        c = self.counters.get(d.get("counter"))
+        if c is not None and c.current is None:
+            c.idle_since = at
+
     def _on_ticket_done(self, at: datetime, d: dict) -> None:
         t = self._finish(d, DONE)
         self.counters[d["counter"]].served += 1
+        self._freed(at, d)
         self.armed[d["counter"]] = Armed(t.number, d.get("officer"),
                                          at + timedelta(seconds=self.config.rating_window_s))
 
     def _on_ticket_no_show(self, at: datetime, d: dict) -> None:
         self._finish(d, NO_SHOW)
+        self._freed(at, d)
 
     def _on_ticket_held(self, at: datetime, d: dict) -> None:
         t = self.tickets[d["number"]]
         self._release(t)
         t.status, t.counter = HELD, d["counter"]
         self.counters[d["counter"]].held.append(t.number)
+        self._freed(at, d)
 
     def _on_ticket_transferred(self, at: datetime, d: dict) -> None:
         t = self.tickets[d["number"]]
@@ -374,13 +509,14 @@ class Hall:
         t.status, t.service, t.target_counter = WAITING, d["service"], d.get("to_counter")
         t.counter, t.officer, t.called_at, t.recalls = None, None, None, 0
         t.transfers += 1
+        self._freed(at, d)
 
     def _on_ticket_expired(self, at: datetime, d: dict) -> None:
         self._finish(d, EXPIRED)
 
     def _on_officer_logged_in(self, at: datetime, d: dict) -> None:
         c = self.counters[d["counter"]]
-        c.officer, c.paused, c.pause_reason = d["officer"], False, None
+        c.officer, c.paused, c.pause_reason, c.idle_since = d["officer"], False, None, at
 
     def _on_officer_logged_out(self, at: datetime, d: dict) -> None:
         c = self.counters[d["counter"]]
@@ -396,15 +532,42 @@ class Hall:
     def _on_counter_resumed(self, at: datetime, d: dict) -> None:
         c = self.counters[d["counter"]]
         c.paused, c.pause_reason = False, None
+        self._freed(at, d)
+
+    def _on_counter_closed(self, at: datetime, d: dict) -> None:
+        self.counters[d["counter"]].closed = True
+
+    def _on_counter_opened(self, at: datetime, d: dict) -> None:
+        self.counters[d["counter"]].closed = False
+
+    def _on_hall_policy_set(self, at: datetime, d: dict) -> None:
+        self.policy = policies.get(d["policy"])
 
     def _on_counter_services_set(self, at: datetime, d: dict) -> None:
         self.counters[d["counter"]].services = list(d["services"])
 
     def _on_rating_recorded(self, at: datetime, d: dict) -> None:
-        self.armed.pop(d["counter"], None)
+        armed = self.armed.get(d["counter"])
+        if armed is not None and armed.ticket == d["ticket"]:  # a late vote leaves a newer arming alone
+            del self.armed[d["counter"]]
         self.rated.add(d["ticket"])
 
     def _on_rating_expired(self, at: datetime, d: dict) -> None:
         armed = self.armed.get(d["counter"])
         if armed is not None and armed.ticket == d["ticket"]:
             del self.armed[d["counter"]]
+
+    def _on_ticket_printed(self, at: datetime, d: dict) -> None:
+        self.printed.add(d["number"])
+
+    def _on_dispenser_block_reserved(self, at: datetime, d: dict) -> None:
+        for code, first, last in d["blocks"]:
+            self.blocks.setdefault(d["device"], []).append((code, first, last))
+            self.reserved_floor[code] = min(first, self.reserved_floor.get(code, first))
+
+    def _on_ticket_offline_issued(self, at: datetime, d: dict) -> None:
+        self.order += 1
+        issued = datetime.fromisoformat(d["issued_at"])
+        self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, issued,
+                                           d.get("token", ""), issued, device=d.get("device"), offline=True)
+        self.printed.add(d["number"])  # it was printed before it could be reported

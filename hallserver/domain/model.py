@@ -48,6 +48,9 @@ class Ticket:
     called_at: datetime | None = None
     recalls: int = 0
     transfers: int = 0
+    first_called_at: datetime | None = None  # its wait ends here, whatever happens after (reports)
+    device: str | None = None  # the dispenser that issued it (only it confirms the print)
+    offline: bool = False  # issued by a dispenser from its reserved block while the server was unreachable
 
     @property
     def key(self) -> tuple[datetime, int]:
@@ -66,10 +69,12 @@ class CounterState:
     ordinary_streak: int = 0  # ordinary calls since the last priority call (interleaving)
     call_seq: int = 0  # changes on every call and recall: LED displays blink on it
     served: int = 0
+    closed: bool = False  # closed by a manager: no login, no call; the ticket being served finishes
+    idle_since: datetime | None = None  # when it last became free to call (the dashboard's idle alert)
 
     @property
     def status(self) -> str:
-        if self.officer is None:
+        if self.officer is None or (self.closed and self.current is None):
             return "closed"
         return "paused" if self.paused else "open"
 

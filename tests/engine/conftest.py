@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -111,19 +112,28 @@ class Clock:
         return self.now
 
 
+def plain(value):
+    """A comparable copy of engine state: dataclasses and containers unfolded, policies by name."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | deque):
+        return [plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return set(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: plain(v) for k, v in vars(value).items()}
+    if hasattr(value, "pick"):  # a policy object
+        return ("policy", value.name)
+    return value
+
+
 def snapshot(hall: Hall, now: datetime) -> dict:
-    """Everything observable of a hall: its state and every view, to compare a replay with."""
+    """Everything observable of a hall, to compare a replay with: every attribute of its state
+    (whatever the engine adds later) and every view."""
+    state = {k: plain(v) for k, v in vars(hall).items() if k != "config"}
+    state["login_failures"] = {k: v for k, v in state.get("login_failures", {}).items() if v}
     return {
-        "day": hall.day,
-        "tickets": {n: dataclasses.asdict(t) for n, t in hall.tickets.items()},
-        "counters": {n: dataclasses.asdict(c) for n, c in hall.counters.items()},
-        "issued": dict(hall.issued),
-        "order": hall.order,
-        "armed": {n: dataclasses.asdict(a) for n, a in hall.armed.items()},
-        "rated": set(hall.rated),
-        "recent": [dataclasses.asdict(c) for c in hall.recent],
-        "call_seq": hall.call_seq,
-        "login_failures": {k: list(v) for k, v in hall.login_failures.items() if v},
+        "state": state,
         "board": views.board(hall, now),
         "queues": views.queues(hall, now),
         "devices": {d.id: views.device_state(hall, d, now) for d in hall.config.devices.values()},

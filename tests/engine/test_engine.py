@@ -761,8 +761,20 @@ def test_a_new_done_rearms_for_the_new_ticket(hall, clock):
     first = served(hall, clock)
     second = served(hall, clock)
     assert hall.armed[1].ticket == second != first
-    refused("not_armed", hall.vote, clock(), 1, "hai-long", ticket=first)
     assert hall.vote(clock(), 1, "hai-long", ticket=second)[0].data["ticket"] == second
+
+
+def test_a_late_vote_naming_its_ticket_still_counts(hall, clock):
+    """A button that was offline sends the vote it took while armed, with the ticket, later."""
+    first = served(hall, clock)
+    second = served(hall, clock)
+    clock.advance(minutes=30)  # both windows are long gone
+    late = hall.vote(clock(), 1, "rat-hai-long", ticket=first, device="rb-1")
+    assert [(e.data["ticket"], e.data["officer"]) for e in late] == [(first, "o1")]
+    assert hall.armed[1].ticket == second  # a late vote leaves the newer arming alone
+    refused("already_rated", hall.vote, clock(), 1, "hai-long", ticket=first)
+    refused("not_armed", hall.vote, clock(), 2, "hai-long", ticket=second)  # served elsewhere
+    refused("not_armed", hall.vote, clock(), 1, "hai-long")  # no ticket named: the window rules
 
 
 def test_expiry_of_a_replaced_arming_is_ignored(hall, clock):
@@ -838,10 +850,11 @@ def test_queues(hall, clock):
     first = clock()
     open_counter(hall, clock, 4)
     rows = views.queues(hall, first + timedelta(minutes=2))
+    # a ticket taken now waits for the two ahead: 2 x 10 min of handling on the one open counter
     assert rows[0] == {"service": "tu-phap", "name": "Sở Tư pháp", "prefix": "A", "waiting": 2,
-                       "longest_wait_s": 121, "issued": 2, "counters_open": 1}
+                       "longest_wait_s": 121, "eta_min": 20, "issued": 2, "counters_open": 1}
     assert rows[1] == {"service": "xay-dung", "name": "Sở Xây dựng", "prefix": "B", "waiting": 0,
-                       "longest_wait_s": 0, "issued": 0, "counters_open": 0}
+                       "longest_wait_s": 0, "eta_min": 0, "issued": 0, "counters_open": 0}
     assert [r["service"] for r in rows] == ["tu-phap", "xay-dung", "tra-ket-qua"]
 
 
@@ -854,7 +867,7 @@ def test_board(hall, clock):
     open_counter(hall, clock, 2)
     hall.pause(clock(), 2)
     board = views.board(hall, clock())
-    assert set(board) == {"v", "hall", "name", "at", "counters", "recent", "waiting"}
+    assert set(board) == {"v", "hall", "name", "at", "counters", "recent", "waiting", "notice"}
     assert (board["v"], board["hall"], board["at"]) == (1, "test-hall", clock().isoformat(timespec="seconds"))
     assert board["name"] == "Trung tâm Phục vụ hành chính công thử nghiệm"
     assert board["counters"][:3] == [
@@ -864,7 +877,8 @@ def test_board(hall, clock):
     ]
     assert [c["number"] for c in board["recent"]] == ["A001"]
     assert board["waiting"][0] == {"service": "tu-phap", "name": "Sở Tư pháp", "prefix": "A", "waiting": 1,
-                                   "longest_wait_s": 1}  # A002, issued a second before A001's call
+                                   "longest_wait_s": 1,  # A002, issued a second before A001's call
+                                   "eta_min": 10}  # one ahead, 10 min handling, counter 1 open
 
 
 def services_of(state: dict, *keys: str) -> list[tuple]:
