@@ -89,8 +89,9 @@ def device_state(hall: Hall, device: Device, now: datetime) -> dict:
             "current": {"number": cur.number, "service": cur.service, "status": cur.status,
                         "called_at": iso(cur.called_at), "recalls": cur.recalls} if cur else None,
             "held": list(c.held),
+            # its services in order, then any other service of a ticket transferred to this counter
             "services": [{"code": s, "prefix": cfg.services[s].prefix, "waiting": waiting.get(s, 0)}
-                         for s in c.services],
+                         for s in c.services + sorted(set(waiting) - set(c.services))],
         }
     if device.kind == "led":
         c = hall.counters[device.counter]

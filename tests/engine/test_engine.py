@@ -11,6 +11,7 @@ import pytest
 
 from hallserver.domain import engine as engine_module
 from hallserver.domain import views
+from hallserver.domain.config import Device
 from hallserver.domain.engine import LOGIN_FAILURES, LOGIN_WINDOW, RECENT_CALLS, Hall
 from hallserver.domain.model import CALLED, DONE, HELD, NO_SHOW, WAITING, Refused
 from protocols.errors import MESSAGES
@@ -1020,3 +1021,13 @@ def test_replay_over_a_day_change_keeps_only_the_last_day(hall, clock, kit):
     fresh = kit.replay(hall.config, log)
     assert list(fresh.tickets) == ["B001"] and fresh.counters[1].officer is None
     assert kit.snapshot(fresh, clock()) == kit.snapshot(hall, clock())
+
+
+def test_terminal_counts_tickets_transferred_to_its_counter(hall, clock):
+    """A ticket sent to counter 2 for a service counter 2 does not serve still shows as waiting there."""
+    (number,) = issue(hall, clock, "tu-phap")
+    open_counter(hall, clock, 1)
+    call(hall, clock, 1)
+    hall.transfer(clock(), 1, to_counter=2)
+    state = views.device_state(hall, Device("ct-2", "terminal", 2), clock())
+    assert services_of(state, "code", "waiting") == [("xay-dung", 0), ("tu-phap", 1)]

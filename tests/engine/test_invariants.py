@@ -1,6 +1,9 @@
 """Property tests of the engine's invariants over random small halls and random command sequences.
 
-After every step:
+Halls: 1-3 services (prefixes A, A1, B), 1-3 counters, strict or interleaved priority, any routing
+policy, caps, widths, recall limits, hours or always open. Steps: every command of the engine
+(officers', citizens', a manager's, dispensers' offline blocks), time moving forward, a new day.
+Refusals are a normal outcome. After every step:
 - a ticket is never with two counters at once (and its status agrees with where it is);
 - no accepted ticket disappears (and a finished ticket stays finished);
 - numbers are unique per service and day (prefix + fixed width, 1, 2, 3, ... per service);
