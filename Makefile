@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP_FLAGS := -q --disable-pip-version-check
 APT_PACKAGES := mosquitto chromium espeak-ng
 
-.PHONY: demo test test-fast test-protocol test-engine test-store test-mqtt test-web lint sysdeps setup clean
+.PHONY: demo test test-fast test-protocol test-engine test-store test-mqtt test-manager test-web lint sysdeps setup clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ test-store: $(VENV)/.installed
 
 test-mqtt: setup
 	$(PY) -m pytest -q tests/integration
+
+test-manager: setup
+	$(PY) -m pytest -q tests/manager
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -53,16 +53,26 @@ class HallService:
         self.metrics: collections.Counter[str] = collections.Counter()
         self.hall = Hall(config)
         self._stale = True
+        self._latest: datetime | None = None
 
     def now(self) -> datetime:
-        return self._clock().astimezone(self.tz)
+        """The server's clock, never going backwards: a clock stepped back (NTP, a wrong manual
+        setting) must not reopen yesterday or reorder the day's events."""
+        now = self._clock().astimezone(self.tz)
+        if self._latest is not None and now < self._latest:
+            return self._latest
+        self._latest = now
+        return now
 
     # ------------------------------------------------------------ start and rebuild
     def load(self) -> None:
         """Rebuild the live hall from today's stored events (at start, and after a store failure)."""
         with self.lock:
-            now = self.now()
             self.store.ensure_hall(self.config.id, self.config.name)
+            last = self.store.last_event_at(self.config.id, self.tz)
+            if last is not None and (self._latest is None or last > self._latest):
+                self._latest = last  # the clock was stepped back since the last event
+            now = self.now()
             hall = Hall(self.config)
             hall.roll(now)
             events = self.store.load_day(self.config.id, now.date(), self.tz)
@@ -144,6 +154,8 @@ class HallService:
             events = hall.take_ticket(now, msg["service"], msg.get("priority"), self.new_token(), device.id)
             ticket = hall.tickets[events[0].data["number"]]
             return events, {"ticket": views.ticket_reply(ticket, hall)}
+        if t in ("ticket.printed", "ticket.block", "ticket.offline"):
+            return self._dispenser(device, msg, now)
         if t == "officer.login":
             events = hall.login(now, counter, msg["officer"], msg["pin"])
             officer = self.config.officers[msg["officer"]]
@@ -169,6 +181,27 @@ class HallService:
             events = hall.vote(now, counter, msg["score"], msg.get("reason"), msg.get("ticket"), device.id)
             return events, {"rating": {"ticket": events[0].data["ticket"], "score": msg["score"]}}
         return simple[t](), {}
+
+    def _dispenser(self, device: Device, msg: dict, now: datetime) -> tuple[list[Event], dict]:
+        """A dispenser's print confirmations and offline blocks (protocols/README.md, section 3)."""
+        t, hall = msg["t"], self.hall
+        if t == "ticket.printed":
+            return hall.ticket_printed(now, device.id, msg["number"]), {}
+        if t == "ticket.block":
+            events = hall.reserve_block(now, device.id, device.services or tuple(self.config.services), msg["size"])
+            blocks = [[code, self.config.services[code].prefix, first, last]
+                      for code, first, last in events[0].data["blocks"]]
+            return events, {"block": {"day": now.date().isoformat(), "width": self.config.number_width,
+                                      "services": blocks}}
+        try:
+            issued = datetime.fromisoformat(msg["issued_at"])
+        except ValueError:
+            raise Refused("bad_field", "issued_at must be ISO 8601") from None
+        if issued.tzinfo is None:
+            issued = issued.replace(tzinfo=self.tz)
+        events = hall.report_offline(now, device.id, msg["service"], msg["number"], issued, msg.get("priority"),
+                                     self.new_token())
+        return events, {"ticket": views.ticket_reply(hall.tickets[msg["number"]], hall)}
 
     def handle_status(self, device_id: str, payload: bytes) -> None:
         """A device's retained availability and health; unknown devices are counted, not stored."""
@@ -204,6 +237,27 @@ class HallService:
             if rolled:
                 self.store.expire_before(self.config.id, now.date(), _midnight(now))
             return rolled or bool(events), events
+
+    def command(self, fn: Callable[[Hall, datetime], tuple[list[Event], list[object]]]) -> list[Event]:
+        """A manager's command on the live hall (from HTTP): `fn` runs the engine command under the lock
+        and returns its events with extra rows (the audit entry), recorded in one transaction. A
+        refusal propagates with nothing changed; a store failure rebuilds the hall from the store and
+        becomes Refused("unavailable")."""
+        with self.lock:
+            if not self._fresh():
+                raise Refused("unavailable")
+            events, extra = fn(self.hall, self.now())
+            if events:
+                try:
+                    self.store.record(self.config.id, events, extra=extra)
+                except SQLAlchemyError as exc:
+                    log.error("store failed, manager command not recorded: %s", exc)
+                    self.metrics["store_errors"] += 1
+                    self._stale = True
+                    self._fresh()
+                    raise Refused("unavailable") from None
+                self.metrics["manager_commands"] += 1
+            return events
 
     def snapshot(self, fn: Callable[[Hall, datetime], object]) -> object:
         """Read the live hall consistently (for HTTP queries)."""

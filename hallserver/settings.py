@@ -22,6 +22,10 @@ class Settings:
     config_path: Path | None  # None: the built-in demo hall
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # signs session cookies; None: a random key generated at first start and kept in the store
+    secret_key: str | None = None
+    cookie_secure: str = "auto"  # "auto": Secure when the request came over HTTPS; "1" always; "0" never
+    session_hours: float = 12.0  # a working day; then sign in again
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -32,7 +36,22 @@ class Settings:
             config_path=Path(env["HALL_CONFIG"]) if env.get("HALL_CONFIG") else None,
             http_host=env.get("HALL_HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("HALL_HTTP_PORT", "8000")),
+            secret_key=_secret_key(env.get("HALL_SECRET_KEY")),
+            cookie_secure=_choice("HALL_COOKIE_SECURE", env.get("HALL_COOKIE_SECURE", "auto"), ("auto", "1", "0")),
+            session_hours=float(env.get("HALL_SESSION_HOURS", "12")),
         )
+
+
+def _secret_key(value: str | None) -> str | None:
+    if value and len(value) < 32:  # a short key can be guessed offline from one signed cookie
+        raise ValueError("HALL_SECRET_KEY must be at least 32 characters (or unset: a random key is generated)")
+    return value or None
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def load_hall_config(path: Path | None = None, **overrides: object) -> HallConfig:

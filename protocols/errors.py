@@ -27,6 +27,9 @@ MESSAGES = {
     "daily_cap_reached": ("Đã hết số thứ tự trong ngày", "Daily ticket limit reached"),
     "service_closed": ("Dịch vụ tạm ngừng cấp số", "Service is not issuing tickets"),
     "unknown_ticket": ("Không tìm thấy số thứ tự", "Ticket not found"),
+    "not_reserved": ("Số này không thuộc khối số đã cấp cho máy", "Number is not in this device's reserved block"),
+    "paper_out": ("Máy in hết giấy, vui lòng báo cán bộ", "Printer out of paper, please tell an officer"),
+    "printer_error": ("Máy in đang lỗi, vui lòng báo cán bộ", "Printer fault, please tell an officer"),
     # officers and counters
     "wrong_pin": ("Sai mã cán bộ hoặc mã PIN", "Wrong officer id or PIN"),
     "too_many_attempts": ("Nhập sai quá nhiều lần, thử lại sau", "Too many attempts, try later"),
@@ -41,6 +44,7 @@ MESSAGES = {
     "not_paused": ("Quầy không tạm nghỉ", "Counter is not paused"),
     "bad_transfer": ("Không chuyển được số này", "Cannot transfer this ticket"),
     "unknown_counter": ("Quầy không tồn tại", "Unknown counter"),
+    "unknown_officer": ("Cán bộ không tồn tại", "Unknown officer"),
     # ratings
     "not_armed": ("Chưa có lượt phục vụ để đánh giá", "Nothing to rate now"),
     "already_rated": ("Lượt phục vụ này đã được đánh giá", "Already rated"),

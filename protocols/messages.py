@@ -19,6 +19,11 @@ INT = "int"  # a non-negative integer
 TYPES = {
     # ticket dispenser
     "ticket.take": (("service", CODE, True), ("priority", CODE, False)),
+    "ticket.printed": (("number", TICKET, True),),  # the ticket left the printer whole
+    "ticket.block": (("size", INT, True),),  # reserve numbers to issue while the server is unreachable
+    # a number of the block issued offline; issued_at is ISO 8601 (the device's clock, clamped)
+    "ticket.offline": (("service", CODE, True), ("number", TICKET, True), ("issued_at", TEXT, True),
+                       ("priority", CODE, False)),
     # counter terminal
     "officer.login": (("officer", CODE, True), ("pin", PIN, True)),
     "officer.logout": (),
@@ -38,7 +43,7 @@ TYPES = {
 
 # device kind -> message types it may send
 KINDS = {
-    "dispenser": ("ticket.take", "state.get"),
+    "dispenser": ("ticket.take", "ticket.printed", "ticket.block", "ticket.offline", "state.get"),
     "terminal": (
         "officer.login", "officer.logout", "call.next", "call.recall", "call.no_show",
         "serve.done", "serve.transfer", "serve.hold", "counter.pause", "counter.resume", "state.get",

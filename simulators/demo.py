@@ -5,12 +5,33 @@ from __future__ import annotations
 
 import argparse
 import logging
+import secrets
 import signal
 import threading
 
+from hallserver.auth import hash_password
 from hallserver.bootstrap import Runtime
 from hallserver.settings import Settings, load_hall_config
 from simulators.day import HallDay
+
+DEMO_MANAGER = "quanly"
+
+
+def demo_manager(runtime: Runtime) -> str | None:
+    """The demo hall's manager account, with a new random password at every start (printed); never
+    for a real hall, whose first admin comes from `python -m hallserver create-admin`."""
+    if not runtime.config.demo:
+        return None
+    from hallserver.store.accounts import Accounts
+
+    accounts = Accounts(runtime.store)
+    password = secrets.token_urlsafe(9)
+    user = accounts.user_by_name(DEMO_MANAGER)
+    if user is None:
+        accounts.create_user(DEMO_MANAGER, "Quản lý (demo)", "manager", hash_password(password), runtime.service.now())
+    else:
+        accounts.update_user(user.id, password_hash=hash_password(password), active=True, role="manager")
+    return password
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     day = None
     try:
         port = runtime.start_http_thread()
-        print(f"\n  Hall overview: http://{settings.http_host}:{port}/\n  API docs:      "
+        password = demo_manager(runtime)
+        manager = (f"  Dashboard:     http://{settings.http_host}:{port}/dashboard   sign in as {DEMO_MANAGER} / "
+                   f"{password}  (a new random password at every start)\n") if password else ""
+        print(f"\n  Hall overview: http://{settings.http_host}:{port}/\n{manager}  API docs:      "
               f"http://{settings.http_host}:{port}/docs\n  MQTT broker:   {runtime.mqtt_url}\n"
               f"  Officers' PIN: 0000   (Ctrl-C stops)\n", flush=True)
         day = HallDay(runtime.mqtt_url, config, speed=args.speed, counters=args.counters)

@@ -145,3 +145,21 @@ def device(mqtt_url: str, hall_id: str) -> Iterator[Callable[[str], DeviceLink]]
     yield make
     for link in links:
         link.close()
+
+
+# -- A real browser -------------------------------------------------------------------------------
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's /usr/bin/chromium, headless, driven by Playwright; never a downloaded browser.
+    One per test session: the sync Playwright API allows one running instance per thread."""
+    path = require_binary("chromium", "chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -51,6 +51,10 @@ class DeviceLink:
         self._dropped = False
         self.on_state: Callable[[dict], None] | None = None
         self.on_push: Callable[[dict], None] | None = None
+        # the hall server's retained availability (None: not heard yet); a device shows "MẤT KẾT NỐI"
+        # when the broker or the server is gone, and on_link(available) tells it when that changes
+        self.server_online: bool | None = None
+        self.on_link: Callable[[bool], None] | None = None
         c = paho_client(self.url, f"{hall}-{device}", device,
                         (topics.status(hall, device), protocols.encode(protocols.status(False))),
                         clean_session=clean_session)
@@ -91,14 +95,26 @@ class DeviceLink:
         if reason_code.is_failure:
             log.error("%s: broker refused: %s", self.device, reason_code)
             return
-        client.subscribe([(topics.down(self.hall, self.device), 1), (topics.state(self.hall, self.device), 1)])
+        client.subscribe([(topics.down(self.hall, self.device), 1), (topics.state(self.hall, self.device), 1),
+                          (topics.server_status(self.hall), 1)])
         self.publish_status()
         self.disconnected.clear()
         self.connected.set()
+        self._link_changed()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
         self.disconnected.set()
+        self._link_changed()
+
+    @property
+    def available(self) -> bool:
+        """Connected to the broker, and the server is not known to be offline."""
+        return self.connected.is_set() and self.server_online is not False
+
+    def _link_changed(self) -> None:
+        if self.on_link:
+            self.on_link(self.available)
 
     def publish_status(self, **health: object) -> None:
         self.health.update(health)
@@ -110,6 +126,10 @@ class DeviceLink:
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
         try:
             hall, device, leaf = topics.parse(msg.topic)
+            if hall == self.hall and leaf == "server/status":
+                self.server_online = protocols.parse_status(msg.payload)["online"]
+                self._link_changed()
+                return
             if (hall, device) != (self.hall, self.device):
                 # some brokers (amqtt) hand out retained messages of topics never subscribed to
                 log.debug("%s: ignoring %s", self.device, msg.topic)

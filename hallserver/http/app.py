@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -18,8 +18,9 @@ from fastapi_offline import FastAPIOffline
 import protocols
 from displays.screen import ASSETS as SCREEN_ASSETS
 from hallserver.domain import views
-from hallserver.http import schemas
+from hallserver.http import admin, auth, dashboard, kiosk, reports, schemas, staffing, tracking
 from hallserver.http.hub import sse
+from hallserver.store.accounts import Accounts
 
 if TYPE_CHECKING:
     from hallserver.bootstrap import Runtime
@@ -45,6 +46,17 @@ def create_app(rt: Runtime) -> FastAPI:
     app = FastAPIOffline(title=f"{cfg.name} — hall server", version="0.1.0", lifespan=lifespan, redoc_url=None,
                          description="Hall queue system: live queues, tickets and the hall overview.")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+    # sign-in and roles (issue 6). Public on the hall LAN by decision: /, /screen, /api/stream,
+    # /api/board, /api/queues (what the hall screen shows), /api/hall (configuration the dispensers
+    # read; no PINs), /t/{token} and /api/track/{token} (one ticket, by its unguessable token),
+    # /healthz, /docs (describes the API; every data route checks its role). Everything else needs
+    # a role: see hallserver/auth/roles.py.
+    app.state.rt = rt
+    auth.install(app, Accounts(rt.store), cfg.id, rt.settings, service.now)
+    for router in (dashboard.router, reports.router, admin.router, tracking.router):
+        app.include_router(router)
+    app.include_router(staffing.router(rt), dependencies=[Depends(auth.require("staffing"))])
+    app.include_router(kiosk.router(rt))  # public: the touch kiosks of the hall
     app.mount("/screen/static", StaticFiles(directory=SCREEN_ASSETS), name="screen")
 
     @app.get("/healthz", tags=["ops"])
@@ -78,7 +90,8 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @app.get("/api/tickets/{number}", response_model=schemas.TicketOut, tags=["tickets"],
              responses={404: {"model": schemas.ErrorOut}, 422: {"model": schemas.ErrorOut}})
-    def ticket(number: str) -> dict:
+    def ticket(number: str, who: auth.Viewer) -> dict:
+        """A ticket by its number (staff: numbers are easy to guess, citizens use their token)."""
         number = number.upper()
         if not protocols.is_ticket_number(number):
             raise HTTPException(422, "Số thứ tự không hợp lệ (ví dụ: A001) / invalid ticket number")
@@ -90,18 +103,6 @@ def create_app(rt: Runtime) -> FastAPI:
         found = service.snapshot(find)
         if found is None:
             raise HTTPException(404, f"Không có số {number} hôm nay / no ticket {number} today")
-        return found
-
-    @app.get("/api/track/{token}", response_model=schemas.TicketOut, tags=["tickets"],
-             responses={404: {"model": schemas.ErrorOut}})
-    def track(token: str) -> dict:
-        def find(h, now):
-            t = next((t for t in h.tickets.values() if token and t.token == token), None)
-            return views.ticket_status(t, h, now) if t else None
-
-        found = service.snapshot(find) if 8 <= len(token) <= 64 else None
-        if found is None:
-            raise HTTPException(404, "Mã theo dõi không hợp lệ hoặc số đã hết hạn / unknown or expired ticket link")
         return found
 
     @app.get("/api/stream", tags=["hall"])

@@ -80,3 +80,26 @@ class TicketOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class TrackOut(BaseModel):
+    """A ticket as its holder's phone sees it: nothing about the person (not even a priority
+    category) and nothing about other citizens but how many are ahead."""
+
+    number: str
+    service: str
+    service_name: str
+    status: str
+    issued_at: str
+    ahead: int
+    eta_min: int
+    counter: int | None
+    counter_name: str | None
+    called_at: str | None
+    recalls: int
+    waited_s: int
+
+
+class TrackErrorOut(BaseModel):
+    detail: str
+    code: str  # invalid | unknown | expired

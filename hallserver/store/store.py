@@ -83,6 +83,11 @@ class Store:
                              .order_by(EventRow.id)).all()
             return [Event(r.kind, r.at.replace(tzinfo=UTC).astimezone(tz), r.data) for r in rows]
 
+    def last_event_at(self, hall: str, tz: ZoneInfo) -> datetime | None:
+        with self.sessions() as s:
+            at = s.scalar(select(EventRow.at).where(EventRow.hall == hall).order_by(EventRow.id.desc()).limit(1))
+            return at.replace(tzinfo=UTC).astimezone(tz) if at is not None else None
+
     def processed_reply(self, hall: str, device: str, msg_id: str) -> dict | None:
         with self.sessions() as s:
             row = s.get(ProcessedMessageRow, (hall, device, msg_id))
@@ -117,12 +122,13 @@ class Store:
                 row.name = name
 
     def record(self, hall: str, events: Iterable[Event],
-               message: tuple[str, str, dict, datetime] | None = None) -> None:
+               message: tuple[str, str, dict, datetime] | None = None, extra: Iterable[object] = ()) -> None:
         """Commit events, their projections and the reply to (device, msg_id, reply, at) in one
-        transaction."""
+        transaction; `extra` rows (a manager's audit entry) go in the same transaction."""
         with self.sessions.begin() as s:
             for e in events:
                 self._append(s, hall, e)
+            s.add_all(list(extra))
             if message is not None:
                 device, msg_id, reply, at = message
                 s.add(ProcessedMessageRow(hall=hall, device=device, msg_id=msg_id, at=to_utc(at), reply=reply))
@@ -155,6 +161,13 @@ class Store:
         d, at, day = e.data, to_utc(e.at), e.at.date()
         s.add(EventRow(hall=hall, day=day, at=at, kind=e.kind, number=d.get("number") or d.get("ticket"),
                        counter=d.get("counter"), officer=d.get("officer"), data=d))
+        if e.kind == "ticket.offline_issued":  # issued from a dispenser's block; printed before it was reported
+            issued = to_utc(datetime.fromisoformat(d["issued_at"]))
+            s.add(TicketRow(hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
+                            priority=d.get("priority"), status="waiting", token=d.get("token", ""),
+                            device=d.get("device"), issued_at=issued, printed_at=issued, offline=True,
+                            recalls=0, transfers=0))
+            return
         if e.kind == "ticket.issued":
             s.add(TicketRow(hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
                             priority=d.get("priority"), status="waiting", token=d.get("token", ""),
@@ -168,6 +181,7 @@ class Store:
                 return
             if e.kind == "ticket.called":
                 t.status, t.counter, t.officer, t.called_at = "called", d["counter"], d.get("officer"), at
+                t.first_called_at = t.first_called_at or at
             elif e.kind == "ticket.recalled":
                 t.recalls += 1
             elif e.kind in ("ticket.done", "ticket.no_show", "ticket.expired"):
@@ -176,6 +190,8 @@ class Store:
                 t.status = "held"
             elif e.kind == "ticket.transferred":
                 t.status, t.service, t.transfers, t.recalls = "waiting", d["service"], t.transfers + 1, 0
+            elif e.kind == "ticket.printed":
+                t.printed_at = t.printed_at or at
         elif e.kind == "rating.recorded":
             s.add(RatingRow(hall=hall, day=day, at=at, number=d["ticket"], officer=d.get("officer"),
                             counter=d["counter"], device=d.get("device"), score=d["score"], reason=d.get("reason")))

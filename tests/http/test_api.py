@@ -31,25 +31,37 @@ def test_hall_description_has_no_pins(http):
     assert "pin" not in r.text and "pbkdf2" not in r.text
 
 
-def test_queues_and_tickets(http, device):
+def viewer_token(server) -> str:
+    """An API token with the viewer role, made the way /admin makes one."""
+    from hallserver.http.auth import TOKEN_PREFIX, digest
+    from hallserver.store.accounts import Accounts
+
+    token = TOKEN_PREFIX + "test-viewer-token-0123456789abcdef"
+    Accounts(server.store).create_token("test", digest(token), "viewer", "test", server.service.now())
+    return token
+
+
+def test_queues_and_tickets(http, device, server):
     kiosk = device("kiosk-1")
     ticket = kiosk.request("ticket.take", {"service": "tu-phap"})["ticket"]
     kiosk.request("ticket.take", {"service": "tu-phap"})
     rows = {q["service"]: q for q in http.get("/api/queues").json()}
     assert rows["tu-phap"]["waiting"] == 2 and rows["tu-phap"]["issued"] == 2 and rows["y-te"]["waiting"] == 0
 
-    t = http.get("/api/tickets/a002").json()
+    assert http.get("/api/tickets/a002").status_code == 401  # by number: staff only (see tests/manager)
+    staff = {"Authorization": f"Bearer {viewer_token(server)}"}
+    t = http.get("/api/tickets/a002", headers=staff).json()
     assert (t["number"], t["status"], t["ahead"], t["service_name"]) == ("A002", "waiting", 1, "Sở Tư pháp")
 
-    r = http.get("/api/tickets/A999")
+    r = http.get("/api/tickets/A999", headers=staff)
     assert r.status_code == 404 and "Không có số A999" in r.json()["detail"]
-    r = http.get("/api/tickets/x-1")
+    r = http.get("/api/tickets/x-1", headers=staff)
     assert r.status_code == 422 and "không hợp lệ" in r.json()["detail"]
 
     token = ticket["track_url"].rsplit("/", 1)[-1]
     assert http.get(f"/api/track/{token}").json()["number"] == "A001"
     r = http.get("/api/track/not-a-real-token")
-    assert r.status_code == 404 and "hết hạn" in r.json()["detail"]
+    assert r.status_code == 404 and "Không tìm thấy" in r.json()["detail"] and r.json()["code"] == "unknown"
     page = http.get(f"/t/{token}")
     assert page.status_code == 200 and "Số thứ tự của bạn" in page.text
 

@@ -78,8 +78,10 @@ def test_kill_9_and_restart_keeps_everything(server_env, device):
     server.start()
     try:
         kiosk, t1, t22 = device("kiosk-1"), device("ct-01"), device("ct-22")
-        numbers = [kiosk.request("ticket.take", {"service": s})["ticket"]["number"]
-                   for s in ("tu-phap", "giao-thong", "tu-phap", "tu-phap", "giao-thong")]
+        issued = [kiosk.request("ticket.take", {"service": s})["ticket"]
+                  for s in ("tu-phap", "giao-thong", "tu-phap", "tu-phap", "giao-thong")]
+        numbers = [t["number"] for t in issued]
+        tokens = {t["number"]: t["track_url"].rsplit("/", 1)[-1] for t in issued}  # by number is staff only
         prio = kiosk.request("ticket.take", {"service": "tu-phap", "priority": "nguoi-cao-tuoi"})["ticket"]
         assert numbers == ["A001", "N001", "A002", "A003", "N002"] and prio["number"] == "A004"
         t1.request("officer.login", {"officer": "o01", "pin": "0000"})
@@ -87,7 +89,7 @@ def test_kill_9_and_restart_keeps_everything(server_env, device):
         assert t1.request("call.next")["ticket"]["number"] == "A004"  # priority first (strict)
         assert t22.request("call.next")["ticket"]["number"] == "N001"
         before = _live(server.get("/api/board"))
-        tickets_before = {n: server.get(f"/api/tickets/{n}") for n in numbers}
+        tickets_before = {n: server.get(f"/api/track/{tokens[n]}") for n in numbers}
 
         server.kill9()
         server.start()
@@ -95,7 +97,7 @@ def test_kill_9_and_restart_keeps_everything(server_env, device):
         after = _live(server.get("/api/board"))
         assert after == before
         for n, t in tickets_before.items():
-            now = server.get(f"/api/tickets/{n}")
+            now = server.get(f"/api/track/{tokens[n]}")
             assert (now["status"], now["ahead"], now["counter"]) == (t["status"], t["ahead"], t["counter"])
         # the order of the waiting tickets survived: the counter gets the oldest next
         t1.request("serve.done")

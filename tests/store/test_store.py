@@ -149,3 +149,18 @@ def test_store_failure_is_refused_and_loses_nothing(database_url, clock):
     # the device retries with the same id and now gets its ticket: A002, not A003
     assert send(svc, "kiosk-1", "ticket.take", "b", service="tu-phap")["ticket"]["number"] == "A002"
     store.close()
+
+
+def test_a_clock_stepped_back_does_not_reopen_yesterday(store, clock):
+    def make_service(store, clock) -> HallService:  # a hall open at night
+        svc = HallService(load_hall_config(None, always_open=True), store, clock)
+        svc.load()
+        return svc
+
+    svc = make_service(store, clock)
+    clock.advance(hours=16, minutes=30)  # 00:30 on the next day
+    assert send(svc, "kiosk-1", "ticket.take", "a", service="tu-phap")["ticket"]["number"] == "A001"
+    clock.advance(hours=-1)  # stepped back across midnight
+    assert send(svc, "kiosk-1", "ticket.take", "b", service="tu-phap")["ticket"]["number"] == "A002"
+    again = make_service(store, clock)  # a restart while the clock is still behind
+    assert [t.number for t in again.hall.waiting()] == ["A001", "A002"]

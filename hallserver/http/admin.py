@@ -1,0 +1,123 @@
+"""Administration: users (role, officer link, password, active) and API tokens, by plain forms
+(CSRF field), each change in the audit log. The last active admin cannot be removed or demoted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hallserver.auth import ROLES, check_password_rules, hash_password
+from hallserver.http.auth import Admin, authenticator, form_fields
+from hallserver.http.pages import render
+from hallserver.store.accounts import Accounts, DuplicateUser
+
+router = APIRouter(include_in_schema=False)
+
+
+def _accounts(request: Request) -> Accounts:
+    return authenticator(request).accounts
+
+
+def _page(request: Request, status: int = 200, error: str | None = None, new_token: str | None = None) -> HTMLResponse:
+    accounts = _accounts(request)
+    return render(request, "admin.html", status=status, users=accounts.users(), tokens=accounts.tokens(),
+                  roles=ROLES, officers=list(request.app.state.rt.config.officers.values()), error=error,
+                  new_token=new_token)
+
+
+def _user_view(row) -> dict:
+    return {"username": row.username, "name": row.name, "role": row.role, "officer": row.officer,
+            "active": row.active}
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, who: Admin) -> HTMLResponse:
+    return _page(request)
+
+
+@router.post("/admin/users")
+async def create_user(request: Request, who: Admin) -> Response:
+    f = await form_fields(request)
+    username, role = f.get("username", "").strip().lower(), f.get("role", "")
+    officer = f.get("officer") or None
+    error = None
+    if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum() or len(username) > 64:
+        error = "Tên đăng nhập: chữ, số, . - _ / username: letters, digits, . - _"
+    elif role not in ROLES:
+        error = "Vai trò không hợp lệ / unknown role"
+    elif officer and officer not in request.app.state.rt.config.officers:
+        error = "Cán bộ không tồn tại / unknown officer"
+    else:
+        error = check_password_rules(f.get("password", ""), username)
+    if error:
+        return _page(request, 422, error)
+    accounts = _accounts(request)
+    now = authenticator(request).now()
+    try:
+        row = accounts.create_user(username, f.get("name", "").strip() or username, role,
+                                   hash_password(f["password"]), now, officer=officer)
+    except DuplicateUser:
+        return _page(request, 409, "Tên đăng nhập đã có / username taken")
+    accounts.audit(None, who.username, "user.create", f"user {username}", None, _user_view(row), now)
+    return RedirectResponse("/admin", 303)
+
+
+def _is_last_admin(accounts: Accounts, row, role: str, active: bool) -> bool:
+    return row.role == "admin" and row.active and (role != "admin" or not active) and accounts.count_admins() <= 1
+
+
+@router.post("/admin/users/{user_id}")
+async def update_user(request: Request, who: Admin, user_id: int) -> Response:
+    f = await form_fields(request)
+    accounts = _accounts(request)
+    row = accounts.user(user_id)
+    if row is None:
+        return _page(request, 404, "Không có người dùng này / no such user")
+    role = f.get("role", row.role)
+    active = f.get("active", "1" if row.active else "0") == "1"
+    officer = f.get("officer", row.officer or "") or None
+    if role not in ROLES:
+        return _page(request, 422, "Vai trò không hợp lệ / unknown role")
+    if _is_last_admin(accounts, row, role, active):
+        return _page(request, 409, "Phải còn ít nhất một quản trị viên / at least one admin must remain")
+    values: dict = {"role": role, "active": active, "officer": officer}
+    if f.get("password"):
+        error = check_password_rules(f["password"], row.username)
+        if error:
+            return _page(request, 422, error)
+        values["password_hash"] = hash_password(f["password"])
+    before = _user_view(row)
+    after = accounts.update_user(user_id, **values)
+    view = _user_view(after)
+    if "password_hash" in values:
+        view["password"] = "changed"
+    accounts.audit(None, who.username, "user.update", f"user {row.username}", before, view,
+                   authenticator(request).now())
+    return RedirectResponse("/admin", 303)
+
+
+@router.post("/admin/tokens", response_class=HTMLResponse)
+async def create_token(request: Request, who: Admin) -> Response:
+    f = await form_fields(request)
+    name, role = f.get("name", "").strip()[:100], f.get("role", "")
+    if not name or role not in ROLES or role == "admin":
+        return _page(request, 422, "Tên và vai trò (không phải quản trị) / a name and a non-admin role")
+    auth = authenticator(request)
+    token, token_hash = auth.new_token()
+    now = auth.now()
+    auth.accounts.create_token(name, token_hash, role, who.username, now)
+    auth.accounts.audit(None, who.username, "token.create", f"token {name}", None, {"role": role}, now)
+    return _page(request, 200, new_token=token)
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke_token(request: Request, who: Admin, token_id: int) -> Response:
+    auth = authenticator(request)
+    row = auth.accounts.revoke_token(token_id, auth.now())
+    if row is not None:
+        auth.accounts.audit(None, who.username, "token.revoke", f"token {row.name}", {"role": row.role}, None,
+                            auth.now())
+    return RedirectResponse("/admin", 303)
+
+
+

@@ -1,0 +1,105 @@
+"""The touch kiosk page's HTTP calls: a ticket through the same service layer as MQTT ticket.take,
+idempotent by the page's id, pushed to the dispenser, which prints it once and confirms it."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from pi_hardware import ticket_numbers
+
+import protocols
+from firmware.ticket_dispenser.dispenser import Dispenser
+from firmware.ticket_dispenser.journal import Journal
+from firmware.ticket_dispenser.printer import Printer, SerialPort
+from hallserver.http import kiosk
+from hallserver.store.models import TicketRow
+
+SERVICE = "ke-hoach-dau-tu"
+
+
+@pytest.fixture
+def client(server):
+    app = server.app()
+    app.include_router(kiosk.router(server))
+    with TestClient(app) as c:
+        yield c
+
+
+def test_kiosk_ticket_is_pushed_printed_once_and_confirmed(server, client, device, hall_id, pty_printer, tmp_path):
+    link = device("kiosk-1")
+    dispenser = Dispenser(link, Printer(SerialPort(pty_printer.path), status_timeout=2),
+                          Journal(tmp_path / "journal.json"), ZoneInfo(server.config.timezone),
+                          request_timeout=5, retry_s=1).start()
+    assert dispenser.synced.wait(10)
+    state = client.get("/api/kiosk/kiosk-1").json()
+    assert state["printer"]["online"] and state["printer"]["paper"] == "ok"
+    svc = next(s for s in state["services"] if s["code"] == SERVICE)
+    assert svc == {"code": SERVICE, "name": "Sở Kế hoạch và Đầu tư", "prefix": "B", "open": True, "waiting": 0,
+                   "eta_min": 0}
+
+    first = client.post("/api/kiosk/kiosk-1/tickets", json={"id": "web-a1", "service": SERVICE})
+    assert first.status_code == 200 and first.json()["printing"] is True
+    ticket = first.json()["ticket"]
+    assert ticket["number"] == "B001"
+    again = client.post("/api/kiosk/kiosk-1/tickets", json={"id": "web-a1", "service": SERVICE})
+    assert again.json() == {"ticket": ticket, "printing": True, "duplicate": True}  # a retried touch
+    printed = dispenser.results.get(timeout=10)
+    assert printed.ticket == ticket
+    second = client.post("/api/kiosk/kiosk-1/tickets", json={"id": "web-a2", "service": SERVICE}).json()["ticket"]
+    assert dispenser.results.get(timeout=10).ticket == second
+    pty_printer.wait_cuts(2)
+    assert [ticket_numbers(j) for j in pty_printer.tickets()] == [[ticket["track_url"]], [second["track_url"]]]
+    with server.store.sessions() as s:
+        rows = s.query(TicketRow).filter_by(hall=hall_id).order_by(TicketRow.number).all()
+        assert [(r.number, r.device, r.printed_at is not None) for r in rows] == [
+            ("B001", "kiosk-1", True), ("B002", "kiosk-1", True)]
+    assert client.get("/api/kiosk/kiosk-1").json()["services"][1]["waiting"] == 2
+
+
+def test_kiosk_refusals(server, client):
+    assert client.get("/kiosk/kiosk-2").headers["content-type"].startswith("text/html")
+    assert client.get("/kiosk/ct-05").status_code == 404
+    assert client.get("/static/kiosk.js").status_code == 200
+    bad = client.post("/api/kiosk/kiosk-2/tickets", json={"id": "web-1", "service": "khong-co"})
+    assert bad.status_code == 422 and bad.json()["code"] == "unknown_service"
+    bad_id = client.post("/api/kiosk/kiosk-2/tickets", json={"id": "x y", "service": SERVICE})
+    assert bad_id.status_code == 422
+    server.service.handle_status("kiosk-2", protocols.encode(protocols.status(True, {"paper": "out"})))
+    out = client.post("/api/kiosk/kiosk-2/tickets", json={"id": "web-2", "service": SERVICE})
+    assert out.status_code == 409 and out.json()["message"] == "Máy in hết giấy, vui lòng báo cán bộ"
+    assert server.service.hall.tickets == {}  # nothing issued by any of these
+
+
+def test_the_page_in_chromium_takes_one_ticket_per_touch(server, tmp_path):
+    """The real page: services from the API, a touch shows the number the server issued."""
+    import asyncio
+    import threading
+
+    import uvicorn
+    from support.require import require_binary
+
+    chromium = require_binary("chromium", "chromium")
+    from playwright.sync_api import sync_playwright
+
+    app = server.app()
+    app.include_router(kiosk.router(server))
+    sock = server.bind_http(0)
+    http = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=lambda: asyncio.run(http.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+            page.goto(f"http://127.0.0.1:{sock.getsockname()[1]}/kiosk/kiosk-1")
+            page.click(f"button[data-service='{SERVICE}']")
+            page.wait_for_function("document.getElementById('number').textContent === 'B001'")
+            assert "Sở Kế hoạch và Đầu tư" in page.text_content("#service")
+            assert "ghi nhớ" in page.text_content("#hint")  # no dispenser agent online: no printer
+            browser.close()
+    finally:
+        http.should_exit = True
+        thread.join(10)
+    assert list(server.service.hall.tickets) == ["B001"]
