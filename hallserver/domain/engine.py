@@ -8,6 +8,7 @@ queues are rebuilt exactly by applying the day's stored events again. No I/O, no
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import deque
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -31,6 +32,7 @@ from hallserver.domain.model import (
 from hallserver.domain.pins import verify_pin
 
 RECENT_CALLS = 10
+NOTICE_MAX = 500
 LOGIN_FAILURES = 5  # wrong PINs within LOGIN_WINDOW before an officer id is locked for that window
 LOGIN_WINDOW = timedelta(minutes=5)
 MAX_BLOCK = 200  # numbers per service in one offline block
@@ -45,7 +47,8 @@ class Hall:
 
     # ---------------------------------------------------------------- day state
     def _reset_day(self) -> None:
-        self.policy = policies.get(self.config.policy)  # a live switch lasts for the day, as replay does
+        self.policy = policies.get(self.config.policy)
+        self.notice = self.config.notice
         self.tickets: dict[str, Ticket] = {}
         self.issued: dict[str, int] = {code: 0 for code in self.config.services}
         self.order = 0
@@ -368,6 +371,17 @@ class Hall:
             return []
         return self._commit([Event("hall.policy_set", now, {"policy": policy, "by": by})])
 
+    def set_notice(self, now: datetime, notice: str, by: str | None = None) -> list[Event]:
+        """The hall screens' scrolling line for the rest of the day (the standing one is in the
+        hall configuration and comes back the next day)."""
+        self.roll(now)
+        notice = unicodedata.normalize("NFC", notice.strip())
+        if len(notice) > NOTICE_MAX:
+            raise Refused("bad_field", f"a notice has at most {NOTICE_MAX} characters")
+        if notice == self.notice:
+            return []
+        return self._commit([Event("hall.notice_set", now, {"notice": notice, "by": by})])
+
     # ---------------------------------------------------------------- dispensers: prints and offline blocks
     def ticket_printed(self, now: datetime, device: str, number: str) -> list[Event]:
         """The dispenser that issued a ticket confirms it left the printer whole (once)."""
@@ -539,6 +553,9 @@ class Hall:
 
     def _on_counter_opened(self, at: datetime, d: dict) -> None:
         self.counters[d["counter"]].closed = False
+
+    def _on_hall_notice_set(self, at: datetime, d: dict) -> None:
+        self.notice = d["notice"]
 
     def _on_hall_policy_set(self, at: datetime, d: dict) -> None:
         self.policy = policies.get(d["policy"])

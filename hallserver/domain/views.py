@@ -62,7 +62,7 @@ def board(hall: Hall, now: datetime) -> dict:
         "recent": [call_view(call, hall) for call in hall.recent],
         "waiting": [{k: row[k] for k in ("service", "name", "prefix", "waiting", "longest_wait_s", "eta_min")}
                     for row in queues(hall, now)],
-        "notice": cfg.notice,
+        "notice": hall.notice,
     }
 
 

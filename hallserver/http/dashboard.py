@@ -38,6 +38,14 @@ class MoveIn(BaseModel):
     counter: int
 
 
+class PolicyIn(BaseModel):
+    policy: str = Field(description="oldest, preference or sla")
+
+
+class NoticeIn(BaseModel):
+    notice: str = Field(max_length=500, description="the hall screens' scrolling line; empty for none")
+
+
 def _rt(request: Request) -> Runtime:
     return request.app.state.rt
 
@@ -173,3 +181,20 @@ def move_officer(request: Request, who: Staffing, officer: str, body: MoveIn) ->
 
     return _apply(request, who, "officer.move", f"officer {officer} → counter {body.counter}",
                   lambda hall, now: hall.move_officer(now, officer, body.counter, who.username), snap)
+
+
+@router.post("/api/manage/policy")
+def set_policy(request: Request, who: Staffing, body: PolicyIn) -> dict:
+    """Switch the hall's routing policy now, for the rest of the day (the configured one returns
+    the next day)."""
+    return _apply(request, who, "hall.policy", "policy",
+                  lambda hall, now: hall.set_policy(now, body.policy, who.username),
+                  lambda hall: {"policy": hall.policy.name})
+
+
+@router.post("/api/manage/notice")
+def set_notice(request: Request, who: Staffing, body: NoticeIn) -> dict:
+    """The scrolling notice of the hall screens, for the rest of the day."""
+    return _apply(request, who, "hall.notice", "notice",
+                  lambda hall, now: hall.set_notice(now, body.notice, who.username),
+                  lambda hall: {"notice": hall.notice})

@@ -1031,3 +1031,16 @@ def test_terminal_counts_tickets_transferred_to_its_counter(hall, clock):
     hall.transfer(clock(), 1, to_counter=2)
     state = views.device_state(hall, Device("ct-2", "terminal", 2), clock())
     assert services_of(state, "code", "waiting") == [("xay-dung", 0), ("tu-phap", 1)]
+
+
+def test_notice_for_the_day(hall, clock):
+    standing = hall.config.notice
+    events = hall.set_notice(clock(), "  Hôm nay quầy 2 nghỉ.  ", by="quanly")
+    assert [(e.kind, e.data) for e in events] == [("hall.notice_set", {"notice": "Hôm nay quầy 2 nghỉ.",
+                                                                       "by": "quanly"})]
+    assert views.board(hall, clock())["notice"] == "Hôm nay quầy 2 nghỉ."
+    assert hall.set_notice(clock(), "Hôm nay quầy 2 nghỉ.") == []
+    refused("bad_field", hall.set_notice, clock(), "x" * 501)
+    clock.advance(days=1)
+    hall.tick(clock())
+    assert views.board(hall, clock())["notice"] == standing  # the next day: the configured one

@@ -131,3 +131,19 @@ def test_api_tokens(staff):
     assert row.last_used_at is not None and row.token_hash != token
     admin.post(f"/admin/tokens/{row.id}/revoke", data={"csrf": staff.csrf("admin")})
     assert bearer.get("/api/reports/summary").status_code == 401
+
+
+@server_tests
+def test_policy_and_notice_are_changed_live_and_audited(staff, server):
+    manager, token = staff.clients["manager"], staff.csrf("manager")
+    r = manager.post("/api/manage/policy", json={"policy": "sla"}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 200 and r.json()["after"] == {"policy": "sla"}
+    assert server.service.hall.policy.name == "sla"
+    r = manager.post("/api/manage/policy", json={"policy": "fastest"}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 409 and "bad_field" in r.json()["detail"]
+    notice = "Hôm nay quầy 5 tạm nghỉ từ 10 giờ."
+    r = manager.post("/api/manage/notice", json={"notice": notice}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 200
+    assert httpx.get(staff.base + "/api/board").json()["notice"] == notice  # what the hall screens show
+    audit = [(a.action, a.after) for a in staff.accounts.audit_log(server.config.id)]
+    assert ("hall.policy", {"policy": "sla"}) in audit and ("hall.notice", {"notice": notice}) in audit

@@ -39,6 +39,8 @@ MATRIX = [
     ("POST", "/api/manage/counters/30/close", {"json": {}}, STAFFING),
     ("POST", "/api/manage/counters/30/open", {"json": {}}, STAFFING),
     ("POST", "/api/manage/officers/o30/move", {"json": {"counter": 31}}, STAFFING),
+    ("POST", "/api/manage/policy", {"json": {"policy": "sla"}}, STAFFING),
+    ("POST", "/api/manage/notice", {"json": {"notice": "Hôm nay quầy 5 nghỉ."}}, STAFFING),
     ("GET", "/reports", None, REPORTS),
     ("GET", "/reports?view=month", None, REPORTS),
     ("GET", "/reports/monthly", None, REPORTS),
