@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 import protocols
 from hallserver.domain.engine import Hall
 from hallserver.domain.model import Refused
+from hallserver.domain.policies import POLICIES
 from hallserver.http.auth import Staffing, Viewer, lang_of
 from hallserver.http.hub import sse
 from hallserver.http.pages import render
@@ -73,8 +74,10 @@ def staffing_advice_url(request: Request) -> str | None:
 def dashboard_page(request: Request, who: Viewer) -> HTMLResponse:
     from hallserver.auth import allowed
 
+    policy, notice = _rt(request).service.snapshot(lambda hall, now: (hall.policy.name, hall.notice))
     return render(request, "dashboard.html", can_staff=allowed(who.role, "staffing"),
-                  can_audit=allowed(who.role, "reports"), staffing_url=staffing_advice_url(request))
+                  can_audit=allowed(who.role, "reports"), staffing_url=staffing_advice_url(request),
+                  policy=policy, policies=sorted(POLICIES), notice=notice)
 
 
 @router.get("/api/dashboard")

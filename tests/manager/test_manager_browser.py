@@ -116,3 +116,21 @@ def test_ticket_tracking_page_is_live(page, http_base, device, server):
     expect(page.locator("#error")).to_contain_text("Không tìm thấy số thứ tự")
     page.goto(f"{http_base}/t/bad!")
     expect(page.locator("#error")).to_contain_text("không hợp lệ")
+
+
+def test_manager_edits_the_hall_screens_notice(manager_page, http_base, browser, server):
+    screen = browser.new_page(viewport={"width": 1920, "height": 1080})
+    try:
+        screen.goto(http_base + "/screen")
+        expect(screen.locator("#notice")).to_have_text(server.config.notice)
+        notice = "Hôm nay quầy 5 tạm nghỉ từ 10 giờ. Xin cảm ơn!"
+        manager_page.fill("#notice-text", notice)
+        manager_page.click("#notice-form button")
+        expect(manager_page.locator("#hall-msg")).to_have_text("✓")
+        expect(screen.locator("#notice")).to_have_text(notice)  # pushed to the hall screen live
+        manager_page.select_option("#policy", "sla")
+        manager_page.click("#policy-form button")
+        expect(manager_page.locator("#hall-msg")).to_have_text("✓")
+        assert server.service.hall.policy.name == "sla"
+    finally:
+        screen.close()

@@ -240,3 +240,21 @@ setInterval(tickClocks, 1000);
 connect();
 if (CAN_AUDIT) loadAudit();
 if (app.dataset.staffingUrl) { loadAdvice(); setInterval(loadAdvice, 60000); }
+
+// ------------------------------------------------------------------ notice and policy (managers)
+for (const [form, url, field] of [["notice-form", "/api/manage/notice", "notice-text"],
+  ["policy-form", "/api/manage/policy", "policy"]]) {
+  const node = $(form);
+  if (!node) continue;
+  node.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const key = field === "policy" ? "policy" : "notice";
+    try {
+      await post(url, { [key]: $(field).value });
+      $("hall-msg").textContent = "✓";
+      if (CAN_AUDIT) loadAudit();
+    } catch (err) {
+      $("hall-msg").textContent = err.message;
+    }
+  });
+}
