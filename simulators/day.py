@@ -1,5 +1,6 @@
-"""An accelerated hall day against the running server: citizens take tickets at the kiosks,
-officers log in and work their counters, citizens rate. Used by `make demo`.
+"""An accelerated hall day against the running server: citizens press the kiosks' buttons, officers
+type on their counter terminals' keypads, citizens rate. The dispensers and terminals are the real
+device programs on simulated hardware (simulators/devices.py). Used by `make demo`.
 
 Pacing uses the stop event's timeout: the simulation waits on "stop", never on a bare sleep.
 """
@@ -12,7 +13,7 @@ import threading
 
 from firmware.pilink import LinkDown, Refusal
 from hallserver.domain.config import HallConfig
-from simulators.devices import VirtualDispenser, VirtualLed, VirtualRatingButton, VirtualTerminal, start_all
+from simulators.devices import SimDispenser, SimTerminal, VirtualLed, VirtualRatingButton
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,11 @@ class HallDay:
         self.stop = threading.Event()
         numbers = sorted(config.counters)[:counters] if counters else sorted(config.counters)
         by_counter = {(d.kind, d.counter): d.id for d in config.devices.values()}
-        self.kiosks = [VirtualDispenser(url, config.id, d.id) for d in config.devices.values() if d.kind == "dispenser"]
+        self.kiosks = [SimDispenser(url, config, d.id) for d in config.devices.values() if d.kind == "dispenser"]
         self.counters = []
         officers = list(config.officers)
         for i, n in enumerate(numbers):
-            term = VirtualTerminal(url, config.id, by_counter[("terminal", n)])
+            term = SimTerminal(url, config, by_counter[("terminal", n)])
             rating = by_counter.get(("rating", n))
             led = by_counter.get(("led", n))
             self.counters.append((n, officers[i % len(officers)], term,
@@ -46,6 +47,7 @@ class HallDay:
         self.threads: list[threading.Thread] = []
         self.issued = 0
         self.served = 0
+        self.progress = threading.Condition()  # notified at each ticket issued or served
 
     def sim_minutes(self, minutes: float) -> bool:
         """Let `minutes` of hall time pass; True when the day was stopped meanwhile."""
@@ -55,7 +57,8 @@ class HallDay:
         devices = list(self.kiosks)
         for _, _, term, rating, led in self.counters:
             devices += [d for d in (term, rating, led) if d is not None]
-        start_all(*devices)
+        for d in devices:
+            d.start()
         self._spawn(self._arrivals, "arrivals")
         for c in self.counters:
             self._spawn(lambda c=c: self._officer(*c), f"counter-{c[0]}")
@@ -75,11 +78,13 @@ class HallDay:
             priority = self.rng.choice(categories) if categories and self.rng.random() < 0.07 else None
             try:
                 self.rng.choice(self.kiosks).take(service, priority)
-                self.issued += 1
+                with self.progress:
+                    self.issued += 1
+                    self.progress.notify_all()
             except (Refusal, LinkDown) as exc:
                 log.info("ticket refused: %s", exc)
 
-    def _officer(self, number: int, officer: str, term: VirtualTerminal, rating, led) -> None:
+    def _officer(self, number: int, officer: str, term: SimTerminal, rating, led) -> None:
         try:
             term.login(officer, self.pin)
             while not self.stop.is_set():
@@ -91,13 +96,15 @@ class HallDay:
                 if self.rng.random() < 0.05:  # nobody came
                     if self.sim_minutes(1):
                         break
-                    term.press("call.no_show")
+                    term.no_show()
                     continue
                 handle = self.config.services[ticket["service"]].handle_min
                 if self.sim_minutes(self.rng.lognormvariate(0, 0.5) * handle):
                     break
-                term.press("serve.done")
-                self.served += 1
+                term.done()
+                with self.progress:
+                    self.served += 1
+                    self.progress.notify_all()
                 if rating is not None and self.rng.random() < 0.8:
                     score = self.rng.choices([v for v, _ in VOTES], [w for _, w in VOTES])[0]
                     reason = self.rng.choice(REASONS) if score == "khong-hai-long" else None
@@ -119,6 +126,6 @@ class HallDay:
             devices += [d for d in (term, rating, led) if d is not None]
         for d in devices:
             try:
-                d.link.close()
+                d.close()
             except Exception:  # closing is best effort at the end of a run
                 log.debug("close failed", exc_info=True)
