@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from hallserver.domain import policies
-from hallserver.domain.config import WEEKDAYS, HallConfig
+from hallserver.domain.config import WEEKDAYS, HallConfig, Service
 from hallserver.domain.model import (
     CALLED,
     DONE,
@@ -150,14 +150,19 @@ class Hall:
             raise Refused("no_current_ticket")
         return c, self.tickets[c.current]
 
+    def _service(self, code: str, priority: str | None) -> Service:
+        """The service a ticket is for, and its priority category, checked."""
+        svc = self.config.services.get(code)
+        if svc is None:
+            raise Refused("unknown_service", code)
+        if priority is not None and priority not in {c.key for c in self.config.priority.categories}:
+            raise Refused("unknown_priority", priority)
+        return svc
+
     def take_ticket(self, now: datetime, service: str, priority: str | None = None,
                     token: str = "", device: str | None = None) -> list[Event]:
         self.roll(now)
-        svc = self.config.services.get(service)
-        if svc is None:
-            raise Refused("unknown_service", service)
-        if priority is not None and priority not in {c.key for c in self.config.priority.categories}:
-            raise Refused("unknown_priority", priority)
+        svc = self._service(service, priority)
         if not svc.enabled:
             raise Refused("service_closed", service)
         if not self.is_open_for_tickets(service, now):
@@ -419,11 +424,7 @@ class Hall:
         """A ticket a dispenser issued from its block while offline joins its queue at its issue time
         (clamped to today and not later than now). Only numbers of that device's blocks, once."""
         self.roll(now)
-        svc = self.config.services.get(service)
-        if svc is None:
-            raise Refused("unknown_service", service)
-        if priority is not None and priority not in {c.key for c in self.config.priority.categories}:
-            raise Refused("unknown_priority", priority)
+        svc = self._service(service, priority)
         known = self.tickets.get(number)
         if known is not None:
             if known.offline and known.device == device and known.service == service:
