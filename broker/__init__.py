@@ -1,7 +1,8 @@
 """The hall's MQTT broker: the embedded amqtt broker and port helpers.
 
-Production runs Mosquitto (its configuration, passwords and ACL are generated here later);
-the embedded broker is the zero-setup default for a single hall and for tests.
+Production runs Mosquitto (mosquitto.conf, systemd/; passwords.py makes its `$7$` hashes and
+acl.py its password and ACL files); the embedded broker is the zero-setup default for a single
+hall and for tests, and takes the same password file outside the demo.
 """
 
 from .embedded import EmbeddedBroker, UsernameAwareAnonymousAuthPlugin, start_default

@@ -11,22 +11,25 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from amqtt.broker import Broker
 from amqtt.errors import BrokerError
+from amqtt.plugins.authentication import FileAuthPlugin
 from amqtt.plugins.base import BaseAuthPlugin
+from amqtt.plugins.topic_checking import TopicAccessControlListPlugin
 from amqtt.session import Session
 
+from .passwords import verify_password
 from .ports import port_in_use
 
-__all__ = ["EmbeddedBroker", "UsernameAwareAnonymousAuthPlugin", "start_default"]
+__all__ = ["EmbeddedBroker", "MosquittoHashFileAuthPlugin", "UsernameAwareAnonymousAuthPlugin", "start_default"]
 
 log = logging.getLogger(__name__)
 
-_FILE_AUTH_PLUGIN = "amqtt.plugins.authentication.FileAuthPlugin"
 
 
 class UsernameAwareAnonymousAuthPlugin(BaseAuthPlugin):
@@ -44,6 +47,28 @@ class UsernameAwareAnonymousAuthPlugin(BaseAuthPlugin):
         return True
 
 
+class MosquittoHashFileAuthPlugin(FileAuthPlugin):
+    """amqtt's FileAuthPlugin that also checks Mosquitto's `$7$` hashes, so the embedded broker
+    reads the very password file generated for Mosquitto (argon2 lines still work)."""
+
+    async def authenticate(self, *, session: Session) -> bool | None:
+        """`$7$` hashes are checked here; anything else goes to amqtt's own hashers."""
+        encoded = self._users.get(session.username or "") if session else None
+        if encoded is not None and encoded.startswith("$7$"):
+            return verify_password(session.password or "", encoded)
+        return await super().authenticate(session=session)
+
+
+class HallTopicAclPlugin(TopicAccessControlListPlugin):
+    """amqtt's topic ACL, configured with `publish_acl` and `subscribe_acl` (its own Config only
+    knows the deprecated `acl` name for the latter)."""
+
+    @dataclass
+    class Config:
+        publish_acl: dict[str, list[str]] = field(default_factory=dict)
+        subscribe_acl: dict[str, list[str]] = field(default_factory=dict)
+
+
 def _plugin_path(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -53,8 +78,9 @@ class EmbeddedBroker:
 
     `port=0` lets the OS pick a free port (read it back from `port` or `start()`).
     Without `password_file` any client may connect (anonymous or with any username);
-    with it, amqtt's FileAuthPlugin checks `user:argon2-or-bcrypt-hash` lines and clients
-    must log in.
+    with it, clients must log in: `user:hash` lines, Mosquitto `$7$` or argon2. `acls`, a
+    (publish, subscribe) pair of {username: [topic filters]}, turns on amqtt's topic ACL; amqtt
+    still hands out retained messages past it, so ACL guarantees belong to Mosquitto.
     """
 
     def __init__(
@@ -63,11 +89,13 @@ class EmbeddedBroker:
         port: int = 0,
         *,
         password_file: str | Path | None = None,
+        acls: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None,
         start_timeout: float = 10.0,
     ) -> None:
         self.host = host
         self._requested_port = port
         self.password_file = Path(password_file) if password_file is not None else None
+        self.acls = acls
         self.start_timeout = start_timeout
         self._port: int | None = None
         self._thread: threading.Thread | None = None
@@ -80,9 +108,11 @@ class EmbeddedBroker:
         """The amqtt 0.12 BrokerConfig dict: one TCP listener, auth plugin, no $SYS topics."""
         plugins: dict[str, Any]
         if self.password_file is not None:
-            plugins = {_FILE_AUTH_PLUGIN: {"password_file": str(self.password_file)}}
+            plugins = {_plugin_path(MosquittoHashFileAuthPlugin): {"password_file": str(self.password_file)}}
         else:
             plugins = {_plugin_path(UsernameAwareAnonymousAuthPlugin): {}}
+        if self.acls is not None:
+            plugins[_plugin_path(HallTopicAclPlugin)] = {"publish_acl": self.acls[0], "subscribe_acl": self.acls[1]}
         return {
             "listeners": {
                 "default": {"type": "tcp", "bind": f"{self.host}:{self._requested_port}"},
@@ -195,19 +225,20 @@ class _SnapshotDict(dict):
         return iter(list(super().keys()))
 
 
-def start_default(host: str = "127.0.0.1", preferred: int = 1883) -> EmbeddedBroker:
+def start_default(host: str = "127.0.0.1", preferred: int = 1883, **options: Any) -> EmbeddedBroker:
     """Start the broker used when HALL_MQTT_URL is unset: `preferred` if free, else any free port.
 
     The project's machines run a system Mosquitto on 1883, hence the fallback; the caller
-    prints `broker.url` and passes it to simulated devices.
+    prints `broker.url` and passes it to simulated devices. `options` go to EmbeddedBroker
+    (password_file, acls).
     """
     if not port_in_use(host, preferred):
-        broker = EmbeddedBroker(host, preferred)
+        broker = EmbeddedBroker(host, preferred, **options)
         try:
             broker.start()
             return broker
         except BrokerError:  # taken between the check and the bind
             log.info("port %s on %s was taken meanwhile; using a free port", preferred, host)
-    broker = EmbeddedBroker(host, 0)
+    broker = EmbeddedBroker(host, 0, **options)
     broker.start()
     return broker

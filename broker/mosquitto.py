@@ -54,6 +54,8 @@ class MosquittoProcess:
         self._reader: threading.Thread | None = None
         self._workdir: Path | None = None
         self._port_taken = threading.Event()
+        self._log_cond = threading.Condition()
+        self._reloads = 0  # "Reloading config" lines seen
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> int:
@@ -90,6 +92,18 @@ class MosquittoProcess:
         """Clean stop, then start on the same port with the same configuration."""
         self.stop(timeout)
         return self.start()
+
+    def reload(self, timeout: float = 10.0) -> None:
+        """SIGHUP: Mosquitto re-reads its password and ACL files and disconnects clients whose
+        login is no longer valid (what `systemctl reload` does in production). Returns once
+        Mosquitto logged the reload: its single loop handles no client before finishing it."""
+        if self._proc is None or self._proc.poll() is not None:
+            raise RuntimeError("mosquitto is not running")
+        with self._log_cond:
+            seen = self._reloads
+            self._proc.send_signal(signal.SIGHUP)
+            if not self._log_cond.wait_for(lambda: self._reloads > seen, timeout):
+                raise TimeoutError(f"mosquitto did not reload within {timeout}s\n{self.log_text()}")
 
     @property
     def running(self) -> bool:
@@ -171,7 +185,10 @@ class MosquittoProcess:
         assert proc.stdout is not None
         for raw in proc.stdout:
             line = raw.rstrip("\n")
-            self.log.append(line)
+            with self._log_cond:
+                self.log.append(line)
+                self._reloads += "Reloading config" in line
+                self._log_cond.notify_all()
             if _ADDRESS_IN_USE in line:
                 self._port_taken.set()
             if not listening.is_set() and line.endswith(_READY_MARK) and "mosquitto version" in line:

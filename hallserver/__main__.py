@@ -2,17 +2,21 @@
 
 `python -m hallserver hash-pin 1234` prints a PIN hash for a HALL_CONFIG file.
 `python -m hallserver create-admin NAME` creates the first admin (the password is asked, never a default).
+`python -m hallserver provision add|revoke|replace|list|export` manages the devices' MQTT logins.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
 
+from broker.client import MqttUrl
+from hallserver import provisioning
 from hallserver.bootstrap import Runtime
 from hallserver.domain.pins import hash_pin
-from hallserver.settings import Settings
+from hallserver.metrics import configure_logging
+from hallserver.settings import Settings, load_hall_config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("username")
     admin.add_argument("--name", default=None, help="full name shown on the pages")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    provisioning.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "provision":
+        return provisioning.run(args)
     if args.command == "create-admin":
         return create_admin(args.username, args.name, args.password_stdin)
     if args.command == "hash-pin":
@@ -32,17 +39,23 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("a PIN is 4 to 8 digits")
         print(hash_pin(args.pin))
         return 0
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(os.environ.get("HALL_LOG_FORMAT"))  # "json": one JSON object per line
     settings = Settings.from_env()
-    runtime = Runtime(settings).start()
+    config = load_hall_config(settings.config_path)
+    broker = None
+    if settings.mqtt_url is None and not config.demo:  # no anonymous devices outside the demo
+        broker, settings = provisioning.start_embedded(settings, config)
+    runtime = Runtime(settings, config).start()
     try:
         sock = runtime.bind_http()
         port = sock.getsockname()[1]
-        print(f"hall {runtime.config.id} ready: MQTT {runtime.mqtt_url}, http://{settings.http_host}:{port}/",
-              flush=True)
+        mqtt = MqttUrl.parse(runtime.mqtt_url or "")  # printed without its password
+        print(f"hall {runtime.config.id} ready: MQTT {mqtt}, http://{settings.http_host}:{port}/", flush=True)
         runtime.serve_http(sock)
     finally:
         runtime.stop()
+        if broker is not None:
+            broker.stop()
     return 0
 
 

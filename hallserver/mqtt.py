@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 
 import protocols
 from broker.client import MqttUrl, paho_client
+from hallserver.metrics import Histogram
 from hallserver.outputs import Outputs, Publication
-from hallserver.service import HallService
+from hallserver.service import HallService, StoreUnavailable
 
 log = logging.getLogger(__name__)
 topics = protocols.topics
@@ -31,6 +33,7 @@ class MqttAdapter:
         self.url = MqttUrl.parse(url)
         self.on_publish = on_publish
         self.outputs = Outputs()
+        self.latency = Histogram()  # up message taken from the inbox -> reply published (GET /metrics)
         self.inbox: queue.Queue = queue.Queue()
         self.connected = threading.Event()
         self._stop = threading.Event()
@@ -134,9 +137,11 @@ class MqttAdapter:
         if leaf == "status":
             self.service.handle_status(device, msg.payload)
         elif leaf == "up":
+            started = time.perf_counter()
             outcome = self.service.handle_up(device, msg.payload)
             if outcome.reply is not None:
                 self._send(Publication(topics.down(hall, device), outcome.reply, False))
+            self.latency.observe(time.perf_counter() - started)
             if outcome.events or outcome.resend_state:
                 self._publish_outputs((device,) if outcome.resend_state else ())
         self._ack(msg)
@@ -146,7 +151,12 @@ class MqttAdapter:
             self.client.ack(msg.mid, msg.qos)
 
     def _publish_outputs(self, resend: tuple[str, ...] = ()) -> None:
-        pubs = self.service.snapshot(lambda hall, now: self.outputs.collect(hall, now, resend))
+        try:
+            pubs = self.service.snapshot(lambda hall, now: self.outputs.collect(hall, now, resend))
+        except StoreUnavailable:
+            log.warning("store unreachable: states not republished until it is back")
+            self.outputs.reset()  # republish everything once the hall is rebuilt
+            return
         for pub in pubs:
             self._send(pub)
 

@@ -29,6 +29,10 @@ from hallserver.store import Store
 log = logging.getLogger(__name__)
 
 
+class StoreUnavailable(RuntimeError):
+    """The database is gone for now: answer 503 / publish nothing, and try again later."""
+
+
 def _midnight(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -88,6 +92,7 @@ class HallService:
                 self.load()
             except SQLAlchemyError as exc:
                 log.error("store unavailable: %s", exc)
+                self.metrics["store_errors"] += 1
                 return False
         return True
 
@@ -115,6 +120,7 @@ class HallService:
                 stored = self.store.processed_reply(self.config.id, device_id, msg_id)
             except SQLAlchemyError as exc:
                 log.error("store unavailable: %s", exc)
+                self.metrics["store_errors"] += 1
                 return Outcome(self._error(msg_id, "unavailable"))
             if stored is not None:
                 self.metrics["duplicates"] += 1
@@ -142,6 +148,8 @@ class HallService:
 
     def _error(self, msg_id: str, code: str, detail: str = "") -> dict:
         reply = protocols.error_reply(msg_id, code)
+        if code == "unavailable":  # the other codes are counted where they are decided
+            self.metrics["refused.unavailable"] += 1
         if detail:
             reply["error"]["detail"] = detail
         return reply
@@ -223,6 +231,7 @@ class HallService:
     def tick(self) -> tuple[bool, list[Event]]:
         """Let time pass: rating windows close, a new day starts. Returns (changed, events)."""
         with self.lock:
+            rebuilt = self._stale
             if not self._fresh():
                 return False, []
             now = self.now()
@@ -236,7 +245,7 @@ class HallService:
                     return False, []
             if rolled:
                 self.store.expire_before(self.config.id, now.date(), _midnight(now))
-            return rolled or bool(events), events
+            return rolled or rebuilt or bool(events), events
 
     def command(self, fn: Callable[[Hall, datetime], tuple[list[Event], list[object]]]) -> list[Event]:
         """A manager's command on the live hall (from HTTP): `fn` runs the engine command under the lock
@@ -260,6 +269,9 @@ class HallService:
             return events
 
     def snapshot(self, fn: Callable[[Hall, datetime], object]) -> object:
-        """Read the live hall consistently (for HTTP queries)."""
+        """Read the live hall consistently (for HTTP queries and outputs). While the store is
+        unreachable the hall in memory may hold a change that was never recorded: nobody reads it."""
         with self.lock:
+            if not self._fresh():
+                raise StoreUnavailable("the store is unreachable; the hall is rebuilt when it is back")
             return fn(self.hall, self.now())

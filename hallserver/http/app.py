@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
@@ -20,6 +20,7 @@ from displays.screen import ASSETS as SCREEN_ASSETS
 from hallserver.domain import views
 from hallserver.http import admin, auth, dashboard, kiosk, reports, schemas, staffing, tracking
 from hallserver.http.hub import sse
+from hallserver.service import StoreUnavailable
 from hallserver.store.accounts import Accounts
 
 if TYPE_CHECKING:
@@ -46,10 +47,15 @@ def create_app(rt: Runtime) -> FastAPI:
     app = FastAPIOffline(title=f"{cfg.name} — hall server", version="0.1.0", lifespan=lifespan, redoc_url=None,
                          description="Hall queue system: live queues, tickets and the hall overview.")
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": "Hệ thống tạm thời không phục vụ được / the database is unreachable"},
+                            status_code=503)
     # sign-in and roles (issue 6). Public on the hall LAN by decision: /, /screen, /api/stream,
     # /api/board, /api/queues (what the hall screen shows), /api/hall (configuration the dispensers
     # read; no PINs), /t/{token} and /api/track/{token} (one ticket, by its unguessable token),
-    # /healthz, /docs (describes the API; every data route checks its role). Everything else needs
+    # /healthz, /metrics, /docs (describes the API; every data route checks its role). Everything else needs
     # a role: see hallserver/auth/roles.py.
     app.state.rt = rt
     auth.install(app, Accounts(rt.store), cfg.id, rt.settings, service.now)
@@ -63,6 +69,18 @@ def create_app(rt: Runtime) -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok", "hall": cfg.id, "mqtt_connected": rt.mqtt_connected(),
                 "metrics": dict(service.metrics)}
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    def prometheus() -> PlainTextResponse:
+        """Prometheus text format: messages in and out, refusals by code, waiting per service, latency."""
+        from hallserver import metrics
+
+        waiting = service.snapshot(lambda h, now: {code: len(h.waiting(code)) for code in cfg.services})
+        adapter = rt.adapter
+        text = metrics.render(cfg.id, dict(service.metrics), waiting,
+                              adapter.latency if adapter is not None else None,
+                              adapter.inbox.qsize() if adapter is not None else None, rt.mqtt_connected())
+        return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
 
     @app.get("/api/hall", response_model=schemas.HallOut, tags=["hall"])
     def hall() -> schemas.HallOut:

@@ -4,56 +4,11 @@ their order and the counters' current tickets are all there, and no number is is
 from __future__ import annotations
 
 import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
-from pathlib import Path
 
-import httpx
 import pytest
+from support.server_process import ServerProcess
 
 from hallserver.settings import DEMO_CONFIG
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-class ServerProcess:
-    def __init__(self, env: dict[str, str]):
-        self.env = env
-        self.proc: subprocess.Popen | None = None
-        self.base = ""
-
-    def start(self, timeout: float = 30.0) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "hallserver"], cwd=REPO, env=self.env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in self.proc.stdout], daemon=True).start()
-        seen = []
-        while True:
-            try:
-                line = lines.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError("server did not start:\n" + "".join(seen)) from None
-            seen.append(line)
-            if " ready: " in line:
-                self.base = line.rsplit(" ", 1)[-1].strip().rstrip("/")
-                return
-
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(15)
-
-    def get(self, path: str) -> dict:
-        r = httpx.get(self.base + path, timeout=10)
-        r.raise_for_status()
-        return r.json()
 
 
 @pytest.fixture

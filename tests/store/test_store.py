@@ -164,3 +164,21 @@ def test_a_clock_stepped_back_does_not_reopen_yesterday(store, clock):
     assert send(svc, "kiosk-1", "ticket.take", "b", service="tu-phap")["ticket"]["number"] == "A002"
     again = make_service(store, clock)  # a restart while the clock is still behind
     assert [t.number for t in again.hall.waiting()] == ["A001", "A002"]
+
+
+def test_nobody_reads_an_unrecorded_change_while_the_store_is_gone(database_url, clock):
+    from hallserver.service import StoreUnavailable
+
+    store = FailingStore(database_url)
+    store.migrate()
+    svc = make_service(store, clock)
+    send(svc, "kiosk-1", "ticket.take", "a", service="tu-phap")
+    store.fail_next = True
+    real_load = store.load_day
+    store.load_day = lambda *a, **kw: (_ for _ in ()).throw(OperationalError("SELECT", {}, Exception("gone")))
+    assert send(svc, "kiosk-1", "ticket.take", "b", service="tu-phap")["error"]["code"] == "unavailable"
+    with pytest.raises(StoreUnavailable):
+        svc.snapshot(views.board)  # A002 was never recorded: not shown
+    store.load_day = real_load  # the database is back
+    assert [w["waiting"] for w in svc.snapshot(views.board)["waiting"] if w["service"] == "tu-phap"] == [1]
+    store.close()

@@ -249,6 +249,7 @@ for (const [form, url, field] of [["notice-form", "/api/manage/notice", "notice-
   node.addEventListener("submit", async (e) => {
     e.preventDefault();
     const key = field === "policy" ? "policy" : "notice";
+    $("hall-msg").textContent = "…";
     try {
       await post(url, { [key]: $(field).value });
       $("hall-msg").textContent = "✓";

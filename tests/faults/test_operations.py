@@ -1,0 +1,141 @@
+"""Operations: the Prometheus endpoint, JSON logs, and a backup of a SQLite store that restores the day."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from support.server_process import ServerProcess, hall_env
+
+import protocols
+from firmware.pilink import Refusal
+from hallserver.metrics import Histogram, JsonFormatter, render
+from hallserver.service import HallService
+from hallserver.settings import load_hall_config
+from hallserver.store import Store
+
+from .invariants import observable
+
+SAMPLE = re.compile(r'^[a-z_]+(\{([a-z]+="([^"\\]|\\.)*",?)*\})? [-+0-9.eInf]+$')
+
+
+def parse(text: str) -> dict[str, float]:
+    """Each sample of a Prometheus text exposition, checking every line's syntax."""
+    samples = {}
+    for line in text.splitlines():
+        if line.startswith("#"):
+            assert re.match(r"^# (HELP|TYPE) [a-z_]+ .+$", line), line
+            continue
+        assert SAMPLE.match(line), line
+        name, value = line.rsplit(" ", 1)
+        samples[name] = float(value)
+    return samples
+
+
+def test_metrics_endpoint(server, device, hall_id):
+    kiosk, terminal = device("kiosk-1"), device("ct-01")
+    kiosk.request("ticket.take", {"service": "tu-phap"})
+    kiosk.request("ticket.take", {"service": "tu-phap"})
+    with pytest.raises(Refusal):
+        terminal.request("call.next")  # not_logged_in
+    terminal.client.publish(protocols.topics.up(hall_id, "ct-01"), b"not json", qos=1)
+    with pytest.raises(Refusal):
+        terminal.request("serve.done")  # handled after the bad one: in order
+    port = server.start_http_thread(port=0)
+    r = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain; version=0.0.4")
+    m = parse(r.text)
+    h = f'hall="{hall_id}"'
+    assert m[f"hall_messages_in_total{{{h}}}"] >= 5
+    assert m[f"hall_messages_out_total{{{h}}}"] >= 4
+    assert m[f'hall_refusals_total{{{h},kind="refused",code="not_logged_in"}}'] >= 2
+    assert m[f'hall_refusals_total{{{h},kind="malformed",code="bad_json"}}'] >= 1
+    assert m[f'hall_waiting_tickets{{{h},service="tu-phap"}}'] == 2
+    assert m[f'hall_waiting_tickets{{{h},service="giao-thong"}}'] == 0
+    assert m[f"hall_mqtt_connected{{{h}}}"] == 1 and m[f"hall_mqtt_inbox{{{h}}}"] >= 0
+    buckets = [v for k, v in m.items() if k.startswith("hall_command_seconds_bucket")]
+    assert buckets == sorted(buckets) and buckets[-1] == m[f"hall_command_seconds_count{{{h}}}"] >= 5
+    assert 0 < m[f"hall_command_seconds_sum{{{h}}}"] < 10
+
+
+def test_histogram_and_label_escaping():
+    hist = Histogram((0.01, 0.1))
+    for s in (0.005, 0.01, 0.05, 3.0):
+        hist.observe(s)
+    text = render('h"1\\', {"malformed.bad_json": 2, "refused.x\ny": 1}, {}, hist)
+    m = parse(text)
+    assert m['hall_command_seconds_bucket{hall="h\\"1\\\\",le="0.01"}'] == 2
+    assert m['hall_command_seconds_bucket{hall="h\\"1\\\\",le="+Inf"}'] == 4
+    assert 'code="x\\ny"' in text
+
+
+def test_json_log_formatter():
+    try:
+        raise ValueError("hỏng")
+    except ValueError:
+        record = logging.LogRecord("hallserver.mqtt", logging.ERROR, __file__, 1, "failed %s", ("x",), sys.exc_info())
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["level"] == "ERROR" and entry["logger"] == "hallserver.mqtt" and entry["message"] == "failed x"
+    assert "ValueError: hỏng" in entry["exc"] and entry["time"].endswith("+00:00")
+
+
+@pytest.mark.slow
+def test_server_logs_json(tmp_path, mqtt_url, hall_id):
+    server = ServerProcess(dict(hall_env(tmp_path, mqtt_url, hall_id), HALL_LOG_FORMAT="json"))
+    server.start()
+    server.stop()
+    logs = [line for line in server.output if line.strip() and " ready: " not in line]
+    assert logs, server.output
+    entries = [json.loads(line) for line in logs]  # every line the logging module wrote is one JSON object
+    assert any(e["logger"] == "hallserver.service" and "replayed" in e["message"] for e in entries)
+
+
+def test_sqlite_backup_restores_the_day(tmp_path):
+    """The documented backup (sqlite3's online backup API, as `sqlite3 hall.db ".backup copy.db"`),
+    taken while the store is open, restores the same day."""
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    now = datetime(2026, 11, 23, 9, 30, tzinfo=tz)
+    config = load_hall_config(None, id="backup", always_open=True)
+    src = tmp_path / "hall.db"
+    live = HallService(config, Store(f"sqlite:///{src}"), clock=lambda: now)
+    live.store.migrate()
+    live.load()
+    seq = iter(range(1, 100))
+
+    def up(device: str, t: str, fields: dict | None = None) -> dict:
+        reply = live.handle_up(device, protocols.encode(protocols.make_up(t, f"b-{next(seq)}", fields)))
+        assert reply.reply is not None and reply.reply["ok"], reply.reply
+        return reply.reply
+
+    for service in ("tu-phap", "tu-phap", "giao-thong", "ke-hoach-dau-tu"):
+        up("kiosk-1", "ticket.take", {"service": service})
+    up("ct-01", "officer.login", {"officer": "o01", "pin": "0000"})
+    up("ct-01", "call.next")
+    up("ct-01", "serve.done")
+    up("rb-01", "rating.vote", {"score": "hai-long"})
+    up("ct-01", "call.next")
+
+    copy = tmp_path / "backup.db"
+    with sqlite3.connect(src) as a, sqlite3.connect(copy) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+    restored = HallService(config, Store(f"sqlite:///{copy}"), clock=lambda: now)
+    restored.load()
+    assert observable(restored) == observable(live)
+    assert [r.number for r in restored.store.ratings("backup")] == ["A001"]
+    # the restored store goes on where the live one was: the next number, and retries answered alike
+    assert restored.handle_up("kiosk-1", protocols.encode(protocols.make_up("ticket.take", "b-1", {
+        "service": "tu-phap"}))).reply["ticket"]["number"] == "A001"
+    nxt = restored.handle_up("kiosk-1", protocols.encode(protocols.make_up("ticket.take", "after-1", {
+        "service": "tu-phap"})))
+    assert nxt.reply["ticket"]["number"] == "A003"
+    live.store.close()
+    restored.store.close()

@@ -1,0 +1,188 @@
+"""The provisioning command and the files it writes; Mosquitto's `$7$` hash against the real
+mosquitto_passwd; the embedded broker holding the same logins."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import threading
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from support.require import require_binary
+
+from broker.passwords import hash_password, read_password_file, verify_password
+from hallserver.__main__ import main
+from hallserver.bootstrap import Runtime
+from hallserver.provisioning import Credentials, ProvisionError, start_embedded
+from hallserver.settings import Settings, load_hall_config
+
+from .conftest import Peer
+
+
+def test_hash_round_trip_and_format() -> None:
+    h = hash_password("s3cret", salt=b"0123456789ab")
+    assert h.startswith("$7$101$MDEyMzQ1Njc4OWFi$") and len(h.split("$")[4]) == 88  # 64 bytes, base64
+    assert verify_password("s3cret", h) and not verify_password("s3cret!", h)
+    assert not verify_password("s3cret", "$6$x$y") and not verify_password("x", "$7$101$!!$!!")
+
+
+def test_hashes_agree_with_mosquitto_passwd(tmp_path: Path) -> None:
+    binary = require_binary("mosquitto_passwd", "mosquitto")
+    passwd = tmp_path / "passwd"
+    subprocess.run([binary, "-c", "-b", str(passwd), "ct-05", "pass word ✓"], check=True, capture_output=True)
+    assert verify_password("pass word ✓", read_password_file(passwd)["ct-05"])
+    assert not verify_password("pass word", read_password_file(passwd)["ct-05"])
+    # the other way round, Mosquitto taking our hashes: every login in test_mosquitto_access.py
+
+
+def run_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str, stdin: str | None = None,
+            monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+    if stdin is not None and monkeypatch is not None:
+        import io
+
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(["provision", "--credentials", str(tmp_path / "creds.json"), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_add_replace_revoke_list_export(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run_cli(tmp_path, capsys, "add", "--device", "ct-05", "--kind", "terminal", "--counter", "5",
+                           "--hall", "demo")
+    assert code == 0 and "added ct-05 (terminal, counter 5) in hall demo" in out
+    password = out.split("keep it on the device): ")[1].split()[0]
+    stored = json.loads((tmp_path / "creds.json").read_text())["accounts"][0]
+    assert password not in json.dumps(stored) and verify_password(password, stored["password_hash"])
+    assert stat.S_IMODE((tmp_path / "creds.json").stat().st_mode) == 0o600
+    assert run_cli(tmp_path, capsys, "add", "--device", "rb-05", "--password-stdin", stdin="chosen-pw\n",
+                   monkeypatch=monkeypatch)[0] == 0
+    assert run_cli(tmp_path, capsys, "add", "--device", "hallserver", "--kind", "server")[0] == 0
+
+    for args, why in ((("--device", "ct-05"), "already has credentials"),
+                      (("--device", "ct-99"), "not declared"),
+                      (("--device", "led-05", "--kind", "terminal"), "declared as led at counter 5"),
+                      (("--device", "led-05", "--counter", "4"), "declared as led"),
+                      (("--device", "led-05", "--hall", "other"), "not the configured hall")):
+        code, _, err = run_cli(tmp_path, capsys, "add", *args)
+        assert code == 1 and why in err, err
+
+    code, out, _ = run_cli(tmp_path, capsys, "replace", "--device", "ct-05")
+    assert code == 0 and password not in out
+    assert run_cli(tmp_path, capsys, "revoke", "--device", "rb-05")[0] == 0
+    assert run_cli(tmp_path, capsys, "revoke", "--device", "rb-05")[0] == 1
+    code, out, _ = run_cli(tmp_path, capsys, "list")
+    assert "ct-05" in out and "rb-05" in out and "revoked" in out and "hallserver" in out
+
+    code, out, _ = run_cli(tmp_path, capsys, "export", "--out", str(tmp_path / "etc"))
+    assert code == 0 and "(2 logins)" in out
+    users = read_password_file(tmp_path / "etc" / "passwd")
+    assert sorted(users) == ["ct-05", "hallserver"] and not verify_password(password, users["ct-05"])
+    acl = (tmp_path / "etc" / "acl").read_text()
+    assert "user hallserver\ntopic readwrite qms/demo/#\n" in acl and "rb-05" not in acl
+    assert ("user ct-05\ntopic write qms/demo/dev/ct-05/up\ntopic write qms/demo/dev/ct-05/status\n"
+            "topic read qms/demo/dev/ct-05/down\ntopic read qms/demo/dev/ct-05/state\ntopic read qms/demo/calls\n"
+            "topic read qms/demo/board\ntopic read qms/demo/server/status\n") in acl
+    assert stat.S_IMODE((tmp_path / "etc" / "acl").stat().st_mode) == 0o640
+
+
+def test_a_revoked_device_can_be_added_again(tmp_path: Path) -> None:
+    config = load_hall_config(None)
+    creds = Credentials(tmp_path / "c.json")
+    creds.add(config, "rb-05")
+    creds.revoke("rb-05")
+    with pytest.raises(ProvisionError):
+        creds.replace("rb-05")
+    creds.add(config, "rb-05", password="again-pw")
+    assert [r.username for r in creds.active()] == ["rb-05"]
+
+
+def _connack(port: int, user: str | None, password: str | None) -> mqtt.ReasonCode:
+    got: list[mqtt.ReasonCode] = []
+    done = threading.Event()
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{user}", protocol=mqtt.MQTTv311)
+    if user:
+        c.username_pw_set(user, password)
+    c.on_connect = lambda cl, u, f, rc, p: (got.append(rc), done.set(), cl.disconnect())
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    try:
+        assert done.wait(10)
+    finally:
+        c.loop_stop()
+    return got[0]
+
+
+def test_embedded_broker_outside_the_demo_takes_only_provisioned_logins(tmp_path: Path, tmp_sqlite_url: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_hall_config(None, demo=False, always_open=True)
+    config_path = tmp_path / "hall.toml"  # its credentials file sits beside it
+    monkeypatch.delenv("HALL_CREDENTIALS", raising=False)
+    creds = Credentials(tmp_path / "hall.credentials.json")
+    password = creds.add(config, "ct-05")
+    creds.save()
+    settings = Settings(mqtt_url=None, database_url=tmp_sqlite_url, config_path=config_path)
+    broker, settings = start_embedded(settings, config)
+    try:
+        assert settings.mqtt_url is not None and settings.mqtt_url.startswith("mqtt://hallserver:")
+        rt = Runtime(settings, config).start()  # the server logs in with its one-off password
+        try:
+            assert rt.adapter is not None and rt.adapter.connected.wait(10)
+            assert not _connack(broker.port, "ct-05", password).is_failure
+            for user, pw in (("ct-05", "wrong"), ("ct-04", "x"), (None, None), ("hallserver", "guess")):
+                assert _connack(broker.port, user, pw).is_failure, user
+            # amqtt's topic ACL: a device's publish on another device's `up` reaches nobody
+            spy = Peer(broker.port, "hallserver", settings.mqtt_url.split(":")[2].split("@")[0], "spy")
+            device = Peer(broker.port, "ct-05", password, "ct-05-peer")
+            try:
+                spy.subscribe("qms/demo/dev/+/up")
+                device.publish("qms/demo/dev/ct-04/up", {"v": 1, "forged": True})
+                device.publish("qms/demo/dev/ct-05/up", {"v": 1, "mine": True})
+                spy.wait_for(lambda t, m: m.get("mine") is True)
+                assert not [m for t, m in spy.messages if m.get("forged")]
+            finally:
+                spy.close()
+                device.close()
+        finally:
+            rt.stop()
+    finally:
+        broker.stop()
+
+
+def test_production_mosquitto_conf_starts_and_refuses_anonymous(tmp_path: Path) -> None:
+    """broker/mosquitto.conf as shipped, with paths and port moved into tmp_path."""
+    from broker.ports import free_port
+
+    binary = require_binary("mosquitto", "mosquitto")
+    config = load_hall_config(None)
+    creds = Credentials(tmp_path / "c.json")
+    password = creds.add(config, "ct-05")
+    creds.export(tmp_path / "etc")
+    port = free_port()
+    text = (Path(__file__).parents[2] / "broker" / "mosquitto.conf").read_text()
+    assert "\nallow_anonymous false\n" in text and "\npersistence true\n" in text and "#listener 8883" in text
+    text = (text.replace("/etc/hall/mosquitto/", f"{tmp_path}/etc/").replace("/var/lib/mosquitto/", f"{tmp_path}/")
+            .replace("user mosquitto", "user root").replace("log_dest syslog", "log_dest stderr")
+            .replace("listener 1883", f"listener {port} 127.0.0.1"))
+    (tmp_path / "mosquitto.conf").write_text(text)
+    proc = subprocess.Popen([binary, "-c", str(tmp_path / "mosquitto.conf")], stderr=subprocess.PIPE, text=True)
+    running = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "mosquitto version" in line and line.rstrip().endswith("running"):
+                running.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert running.wait(10), "mosquitto did not start with the production configuration"
+        assert not _connack(port, "ct-05", password).is_failure
+        assert _connack(port, None, None).is_failure and _connack(port, "ct-05", "x").is_failure
+    finally:
+        proc.terminate()
+        proc.wait(10)
