@@ -13,7 +13,8 @@ import threading
 
 from firmware.pilink import LinkDown, Refusal
 from hallserver.domain.config import HallConfig
-from simulators.devices import SimDispenser, SimTerminal, VirtualLed, VirtualRatingButton
+from simulators.boards import BoardLoop, SimLed, SimRatingButton, vote
+from simulators.devices import SimDispenser, SimTerminal
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,14 @@ class HallDay:
             rating = by_counter.get(("rating", n))
             led = by_counter.get(("led", n))
             self.counters.append((n, officers[i % len(officers)], term,
-                                  VirtualRatingButton(url, config.id, rating) if rating else None,
-                                  VirtualLed(url, config.id, led) if led else None))
+                                  SimRatingButton(url, config.id, rating) if rating else None,
+                                  SimLed(url, config.id, led) if led else None))
+        # the MicroPython boards' own programs, stepped like their main loops
+        self.boards = BoardLoop([b for c in self.counters for b in c[3:] if b is not None])
         self.threads: list[threading.Thread] = []
         self.issued = 0
         self.served = 0
+        self.rated = 0
         self.progress = threading.Condition()  # notified at each ticket issued or served
 
     def sim_minutes(self, minutes: float) -> bool:
@@ -54,11 +58,9 @@ class HallDay:
         return self.stop.wait(minutes * 60 / self.speed)
 
     def start(self) -> None:
-        devices = list(self.kiosks)
-        for _, _, term, rating, led in self.counters:
-            devices += [d for d in (term, rating, led) if d is not None]
-        for d in devices:
+        for d in [*self.kiosks, *(c[2] for c in self.counters)]:
             d.start()
+        self.boards.start()
         self._spawn(self._arrivals, "arrivals")
         for c in self.counters:
             self._spawn(lambda c=c: self._officer(*c), f"counter-{c[0]}")
@@ -108,12 +110,11 @@ class HallDay:
                 if rating is not None and self.rng.random() < 0.8:
                     score = self.rng.choices([v for v, _ in VOTES], [w for _, w in VOTES])[0]
                     reason = self.rng.choice(REASONS) if score == "khong-hai-long" else None
-                    try:
-                        number_ = ticket["number"]
-                        rating.link.wait_state(lambda s, n=number_: s.get("ticket") == n, timeout=10)
-                        rating.vote(score, reason, ticket["number"])
-                    except (Refusal, LinkDown, TimeoutError) as exc:
-                        log.info("vote at counter %s not taken: %s", number, exc)
+                    if vote(self.boards, rating, ticket["number"], score, reason):
+                        with self.progress:
+                            self.rated += 1
+                    else:
+                        log.info("vote at counter %s not taken", number)
         except (Refusal, LinkDown) as exc:
             log.warning("counter %s stopped: %s", number, exc)
 
@@ -121,11 +122,9 @@ class HallDay:
         self.stop.set()
         for t in self.threads:
             t.join(timeout=15)
-        devices = list(self.kiosks)
-        for _, _, term, rating, led in self.counters:
-            devices += [d for d in (term, rating, led) if d is not None]
-        for d in devices:
+        for d in [*self.kiosks, *(c[2] for c in self.counters)]:
             try:
                 d.close()
             except Exception:  # closing is best effort at the end of a run
                 log.debug("close failed", exc_info=True)
+        self.boards.close()

@@ -2,8 +2,7 @@
 from firmware/) on simulated hardware — scripted keys, a memory display, a paper roll in memory —
 so the demo exercises the same code an installer puts on a Raspberry Pi.
 
-The MicroPython boards (rating button, LED display) run only under MicroPython; here their MQTT
-side is played by a DeviceLink, which speaks the same contract.
+The MicroPython boards (rating button, LED display) run their own programs too: simulators/boards.py.
 """
 
 from __future__ import annotations
@@ -135,42 +134,4 @@ class SimDispenser:
 
     def close(self) -> None:
         self.core.close()
-        self.link.close()
-
-
-class VirtualRatingButton:
-    """The rating button's side of the contract (its program is MicroPython)."""
-
-    def __init__(self, url: str, hall: str, device: str):
-        self.link = DeviceLink(url, hall, device, fw="sim")
-
-    def start(self) -> VirtualRatingButton:
-        self.link.start()
-        return self
-
-    def vote(self, score: str, reason: str | None = None, ticket: str | None = None) -> dict:
-        return self.link.request("rating.vote", {"score": score, "reason": reason, "ticket": ticket})
-
-    def close(self) -> None:
-        self.link.close()
-
-
-class VirtualLed:
-    """The LED display's side of the contract (its program is MicroPython): the retained state."""
-
-    def __init__(self, url: str, hall: str, device: str):
-        self.link = DeviceLink(url, hall, device, fw="sim")
-
-    def start(self) -> VirtualLed:
-        self.link.start()
-        return self
-
-    @property
-    def text(self) -> str:
-        state = self.link.state or {}
-        if state.get("status") in ("paused", "closed"):
-            return "----"
-        return state.get("number") or "    "
-
-    def close(self) -> None:
         self.link.close()

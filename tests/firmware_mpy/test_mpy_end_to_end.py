@@ -9,13 +9,13 @@ from pathlib import Path
 
 import ledview
 import rating
-from mpy_paho import HostBoard, ticks_ms
 from mpyrt.backoff import Backoff
 from mpyrt.ids import Ids
 from mpyrt.link import Link
 from mpyrt.outbox import Outbox
 
 from hallserver.store.models import RatingRow
+from simulators.mpyhost import HostBoard, ticks_ms
 
 
 class RatingHost(HostBoard):

@@ -1,5 +1,6 @@
-"""The accelerated day of `make demo`, run for real: the dispensers and counter terminals are the
-device programs of firmware/ on simulated hardware, against the real server and broker."""
+"""The accelerated day of `make demo`, run for real: the dispensers, counter terminals, rating buttons
+and LED displays are the device programs of firmware/ on simulated hardware, against the real server
+and broker."""
 
 from __future__ import annotations
 
@@ -30,4 +31,8 @@ def test_a_simulated_morning(server, mqtt_url):
         printed_rows = s.query(TicketRow).filter(TicketRow.hall == server.config.id,
                                                  TicketRow.printed_at.is_not(None)).count()
         assert printed_rows >= day.issued - 1  # confirmed to the server (the last may be in flight)
-        assert s.query(RatingRow).filter_by(hall=server.config.id).count() >= 1
+        assert s.query(RatingRow).filter_by(hall=server.config.id).count() >= day.rated >= 1
+    # the LED display's own program shows the number its counter is serving
+    led = day.counters[0][4]
+    assert led.view.number is None or led.view.number.startswith(server.config.services[
+        server.config.counters[number].services[0]].prefix)

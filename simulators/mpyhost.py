@@ -1,5 +1,9 @@
-"""umqtt.simple's client interface over paho-mqtt, so the boards' link (mpyrt.link) and logic run
-under CPython against a real broker and the real hall server (test_mpy_end_to_end.py). CPython only."""
+"""The MicroPython boards' programs on the host: umqtt.simple's client interface over paho-mqtt, so
+their link (mpyrt.link) and logic run under CPython against a real broker and the real hall server
+(the simulators and tests/firmware_mpy/test_mpy_end_to_end.py). CPython only.
+
+On a board the device's modules sit at the root and the shared runtime under /lib; `board_paths()`
+puts the same folders on sys.path (appended, so they never shadow anything else)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,16 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from broker.client import MqttUrl, paho_client
+
+FIRMWARE = Path(__file__).resolve().parents[1] / "firmware"
+
+
+def board_paths() -> None:
+    import sys
+
+    for path in (FIRMWARE, FIRMWARE / "rating_button", FIRMWARE / "led_display"):
+        if str(path) not in sys.path:
+            sys.path.append(str(path))
 
 
 class PahoUmqtt:
