@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from hallserver import provisioning
 from hallserver.auth import ROLES, check_password_rules, hash_password
 from hallserver.http.auth import Admin, authenticator, form_fields
 from hallserver.http.pages import render
@@ -18,11 +19,31 @@ def _accounts(request: Request) -> Accounts:
     return authenticator(request).accounts
 
 
-def _page(request: Request, status: int = 200, error: str | None = None, new_token: str | None = None) -> HTMLResponse:
+def _credentials(request: Request) -> provisioning.Credentials:
+    return provisioning.Credentials(provisioning.credentials_path(request.app.state.rt.settings.config_path))
+
+
+def _devices(request: Request) -> list[dict]:
+    """Every device of the hall configuration with its health and its broker login."""
+    rt = request.app.state.rt
+    health = rt.store.device_statuses(rt.config.id)
+    creds = _credentials(request)
+    rows = []
+    for d in rt.config.devices.values():
+        st, login = health.get(d.id), creds.find(d.id)
+        rows.append({"id": d.id, "kind": d.kind, "counter": d.counter,
+                     "online": st.online if st else None, "seen": st.updated_at if st else None,
+                     "paper": (st.data or {}).get("paper") if st else None,
+                     "login": "none" if login is None else ("active" if login.active else "revoked")})
+    return rows
+
+
+def _page(request: Request, status: int = 200, error: str | None = None, new_token: str | None = None,
+          new_device: tuple[str, str] | None = None, exported: str | None = None) -> HTMLResponse:
     accounts = _accounts(request)
     return render(request, "admin.html", status=status, users=accounts.users(), tokens=accounts.tokens(),
                   roles=ROLES, officers=list(request.app.state.rt.config.officers.values()), error=error,
-                  new_token=new_token)
+                  new_token=new_token, devices=_devices(request), new_device=new_device, exported=exported)
 
 
 def _user_view(row) -> dict:
@@ -121,3 +142,35 @@ def revoke_token(request: Request, who: Admin, token_id: int) -> Response:
 
 
 
+
+
+@router.post("/admin/devices/{device}/login", response_class=HTMLResponse)
+async def device_login(request: Request, who: Admin, device: str) -> Response:
+    """Issue, replace or revoke a device's broker login (the password is shown once)."""
+    action = (await form_fields(request)).get("action", "")
+    rt, creds = request.app.state.rt, _credentials(request)
+    try:
+        if action == "issue":
+            password = creds.add(rt.config, device)
+        elif action == "replace":
+            password = creds.replace(device)
+        elif action == "revoke":
+            creds.revoke(device)
+            password = None
+        else:
+            return _page(request, 422, "Thao tác không hợp lệ / unknown action")
+    except provisioning.ProvisionError as exc:
+        return _page(request, 409, str(exc))
+    creds.save()
+    auth = authenticator(request)
+    auth.accounts.audit(rt.config.id, who.username, f"device.{action}", f"device {device}", None,
+                        {"login": action}, auth.now())
+    return _page(request, 200, new_device=(device, password) if password else None)
+
+
+@router.post("/admin/devices/export", response_class=HTMLResponse)
+def export_devices(request: Request, who: Admin) -> Response:
+    """Write Mosquitto's password and ACL files beside the credentials; reload the broker after."""
+    creds = _credentials(request)
+    passwd, acl = creds.export(creds.path.parent / "mosquitto")
+    return _page(request, 200, exported=f"{passwd} · {acl}")

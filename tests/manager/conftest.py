@@ -50,3 +50,11 @@ def page(browser) -> Iterator[object]:
     pg = context.new_page()
     yield pg
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def credentials_file(tmp_path, monkeypatch):
+    """The devices' broker logins (admin page) go to a file of this test, never to var/."""
+    path = tmp_path / "credentials.json"
+    monkeypatch.setenv("HALL_CREDENTIALS", str(path))
+    return path

@@ -5,6 +5,7 @@ be revoked."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,27 @@ def test_policy_and_notice_are_changed_live_and_audited(staff, server):
     assert httpx.get(staff.base + "/api/board").json()["notice"] == notice  # what the hall screens show
     audit = [(a.action, a.after) for a in staff.accounts.audit_log(server.config.id)]
     assert ("hall.policy", {"policy": "sla"}) in audit and ("hall.notice", {"notice": notice}) in audit
+
+
+@server_tests
+def test_admin_manages_device_logins(staff, server, credentials_file):
+    from broker.passwords import read_password_file, verify_password
+
+    admin, csrf = staff.clients["admin"], staff.csrf("admin")
+    page = admin.get("/admin")
+    assert page.status_code == 200 and 'data-device="ct-05"' in page.text
+    r = admin.post("/admin/devices/ct-05/login", data={"action": "issue", "csrf": csrf})
+    assert r.status_code == 200
+    password = re.search(r'id="new-device".*?<code>([^<]+)</code>', r.text, re.S).group(1)
+    r = admin.post("/admin/devices/export", data={"csrf": csrf})
+    assert r.status_code == 200
+    hashes = read_password_file(credentials_file.parent / "mosquitto" / "passwd")
+    assert verify_password(password, hashes["ct-05"])  # what Mosquitto will check
+    acl = (credentials_file.parent / "mosquitto" / "acl").read_text()
+    assert f"user ct-05\ntopic write qms/{server.config.id}/dev/ct-05/up\n" in acl
+    r = admin.post("/admin/devices/ct-05/login", data={"action": "issue", "csrf": csrf})
+    assert r.status_code == 409 and "replace" in r.text  # a second login is refused: replace it
+    r = admin.post("/admin/devices/ct-05/login", data={"action": "revoke", "csrf": csrf})
+    assert r.status_code == 200 and re.search(r'data-device="ct-05".*?class="login">revoked<', r.text, re.S)
+    audit = [a.action for a in staff.accounts.audit_log(server.config.id)]
+    assert "device.issue" in audit and "device.revoke" in audit

@@ -57,6 +57,8 @@ MATRIX = [
     ("POST", "/admin/users", {"data": {"username": "new-{role}", "name": "X", "role": "viewer",
                                        "password": "a long enough secret"}}, ADMIN),
     ("POST", "/admin/tokens", {"data": {"name": "portal-{role}", "role": "viewer"}}, ADMIN),
+    ("POST", "/admin/devices/ct-09/login", {"data": {"action": "issue"}}, ADMIN),
+    ("POST", "/admin/devices/export", {"data": {}}, ADMIN),
 ]
 
 
