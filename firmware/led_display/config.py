@@ -6,18 +6,7 @@
 
 from mpyrt import conf
 
-DEFAULTS = {
-    # who and where (provisioned per board)
-    "hall": "demo",
-    "device": "",  # the id in the hall configuration, e.g. "led-05"
-    "wifi_ssid": "",
-    "wifi_password": "",
-    "mqtt_host": "",  # the hall server's broker, e.g. "192.168.1.10"
-    "mqtt_port": 1883,
-    "mqtt_user": "",  # "": the device id
-    "mqtt_password": "",
-    "keepalive_s": 30,
-    "io_timeout_s": 5,
+DEFAULTS = conf.defaults({
     # the display: "7seg" (one MAX7219, 4 or 8 digits) or "matrix" (8x8 modules, one per character)
     "display": "7seg",
     "digits": 4,
@@ -37,7 +26,7 @@ DEFAULTS = {
     "blink_s": 5,
     "loop_ms": 20,
     "watchdog_s": 0,  # 0: off; 60 in production (see firmware/README.md)
-}
+})
 
 
 REQUIRED = ("device", "wifi_ssid", "mqtt_host")

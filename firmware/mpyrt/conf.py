@@ -5,6 +5,30 @@ installer's file, not in the repository). A key the defaults do not know is a ty
 """
 
 
+# what every board needs to reach its hall (provisioned per board in settings.py)
+LINK = {
+    "hall": "demo",
+    "device": "",  # the id in the hall configuration, e.g. "rb-05" or "led-05"
+    "wifi_ssid": "",
+    "wifi_password": "",
+    "mqtt_host": "",  # the hall server's broker, e.g. "192.168.1.10"
+    "mqtt_port": 1883,
+    "mqtt_user": "",  # "": the device id
+    "mqtt_password": "",
+    "keepalive_s": 30,
+    "io_timeout_s": 5,
+}
+
+
+def defaults(own):
+    """A device's defaults: LINK, then its own keys (MicroPython has no {**a, **b})."""
+    out = {}
+    for src in (LINK, own):
+        for key in src:
+            out[key] = src[key]
+    return out
+
+
 def merge(defaults, module="settings"):
     """A new dict: `defaults` updated with `module.SETTINGS` when that module exists."""
     cfg = {}

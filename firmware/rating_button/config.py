@@ -6,18 +6,7 @@
 
 from mpyrt import conf
 
-DEFAULTS = {
-    # who and where (provisioned per board)
-    "hall": "demo",
-    "device": "",  # the id in the hall configuration, e.g. "rb-05"
-    "wifi_ssid": "",
-    "wifi_password": "",
-    "mqtt_host": "",  # the hall server's broker, e.g. "192.168.1.10"
-    "mqtt_port": 1883,
-    "mqtt_user": "",  # "": the device id
-    "mqtt_password": "",
-    "keepalive_s": 30,
-    "io_timeout_s": 5,
+DEFAULTS = conf.defaults({
     # wiring on an ESP32 DevKit (firmware/README.md): one button and one LED per level, best level
     # first as the hall lists them; reason buttons and LEDs likewise; GPIO 34-39 need external pull-ups
     "level_pins": [32, 33, 25],
@@ -36,7 +25,7 @@ DEFAULTS = {
     "queue_limit": 32,
     "boot_file": "boot.count",
     "watchdog_s": 0,  # 0: off; 60 in production (see firmware/README.md)
-}
+})
 
 
 REQUIRED = ("device", "wifi_ssid", "mqtt_host")
