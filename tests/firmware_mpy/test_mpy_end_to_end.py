@@ -7,51 +7,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import ledview
-import rating
-from mpyrt.backoff import Backoff
-from mpyrt.ids import Ids
-from mpyrt.link import Link
-from mpyrt.outbox import Outbox
-
 from hallserver.store.models import RatingRow
-from simulators.mpyhost import HostBoard, ticks_ms
+from simulators.boards import SimLed, SimRatingButton
+from simulators.mpyhost import ticks_ms
 
 
-class RatingHost(HostBoard):
+class RatingHost(SimRatingButton):
+    """The demo's simulated rating button (its real program), pressed by the test on its own loop."""
+
     def __init__(self, url: str, hall: str, device: str, flash: Path):
-        super().__init__(url, hall, device, flash)
-        self.outbox = Outbox(str(flash / "votes.json"))
-        self.ids = Ids(str(flash / "boot.count"), "e2e")
-        self.app = rating.RatingButton(self.outbox, self.ids, 3, 4)
-        self.link = Link(hall, device, self.make_client, None, rating.VERSION, 30, Backoff(200, 1000),
-                         outbox=self.outbox)
-        self.link.on_state, self.link.on_reply, self.link.on_change = (
-            self.app.on_state, self.app.on_reply, self.app.on_link)
-        self.raw = [False] * 7
-
-    def step(self) -> None:
-        now = ticks_ms()
-        self.app.sample(self.raw, now)
-        self.link.step(now)
-        self.app.tick(now)
+        super().__init__(url, hall, device, flash, backoff=(200, 1000))
 
     def press(self, i: int) -> None:
-        self.raw[i] = True
+        self.hold(i, True)
         self.run_for(0.08)
-        self.raw[i] = False
+        self.hold(i, False)
         self.run_for(0.02)
 
 
-class LedHost(HostBoard):
+class LedHost(SimLed):
     def __init__(self, url: str, hall: str, device: str, flash: Path):
-        super().__init__(url, hall, device, flash)
-        self.view = ledview.LedView(4, 5000)
-        self.link = Link(hall, device, self.make_client, None, ledview.VERSION, 30, Backoff(200, 1000))
-        self.link.on_state, self.link.on_change = self.view.on_state, self.view.on_link
-
-    def step(self) -> None:
-        self.link.step(ticks_ms())
+        super().__init__(url, hall, device, backoff=(200, 1000))
 
 
 def ratings(server, hall_id: str) -> list[tuple]:
