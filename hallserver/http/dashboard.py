@@ -8,6 +8,7 @@ states at once, so the counter terminal shows it before its next call.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, HTTPException, Request
@@ -27,6 +28,7 @@ from hallserver.store.accounts import Accounts
 if TYPE_CHECKING:
     from hallserver.bootstrap import Runtime
 
+log = logging.getLogger(__name__)
 REFRESH_S = 5.0  # device health and the clocks of the counters move without a board change
 router = APIRouter(tags=["dashboard"])
 
@@ -126,9 +128,10 @@ def _counter(hall: Hall, number: int) -> dict | None:
     return {"services": list(c.services), "status": c.status, "closed": c.closed, "officer": c.officer}
 
 
-def _apply(request: Request, who, action: str, target: str, command, snap) -> dict:
+def _apply(request: Request, who, action: str, target: str, command, snap, attempt: dict | None = None) -> dict:
     """Run `command(hall, now)` with `snap(hall)` taken before and after, audited in the same
-    transaction; then republish the device states."""
+    transaction; then republish the device states. A refusal by the engine is audited too
+    (action `<action>.refused`: the state before, and after it what was attempted and the code)."""
     rt = _rt(request)
 
     def run(hall: Hall, now):
@@ -143,6 +146,8 @@ def _apply(request: Request, who, action: str, target: str, command, snap) -> di
     except Refused as r:
         lang = lang_of(request)
         message = protocols.message(r.code, lang)
+        if r.code != "unavailable":  # with the store gone there is nowhere to write it
+            _audit_refusal(rt, who, action, target, snap, attempt, r)
         raise HTTPException(503 if r.code == "unavailable" else 409, f"{message} ({r.code})") from None
     if events and rt.adapter is not None:
         rt.adapter.inbox.put("outputs")
@@ -150,26 +155,42 @@ def _apply(request: Request, who, action: str, target: str, command, snap) -> di
             "after": rt.service.snapshot(lambda hall, now: snap(hall))}
 
 
+def _audit_refusal(rt: Runtime, who, action: str, target: str, snap, attempt: dict | None, r: Refused) -> None:
+    """Who tried what, when, and why the engine said no (best effort: a refusal stays a refusal)."""
+    try:
+        before = rt.service.snapshot(lambda hall, now: snap(hall))
+    except Exception:  # noqa: BLE001 - the snapshot itself may be what fails (an unknown counter)
+        before = None
+    after = {"attempt": attempt or {}, "refused": r.code}
+    if r.detail:
+        after["detail"] = str(r.detail)[:200]
+    try:
+        Accounts(rt.store).audit(rt.config.id, who.username, f"{action}.refused", target, before, after,
+                                 rt.service.now())
+    except Exception as exc:  # noqa: BLE001 - the answer to the manager must not become a 500
+        log.error("refused %s by %s not audited: %s", action, who.username, exc)
+
+
 @router.post("/api/manage/counters/{number}/services")
 def set_services(request: Request, who: Staffing, number: int, body: ServicesIn) -> dict:
     """Which services a counter serves, in order; effective at its next call."""
     return _apply(request, who, "counter.services", f"counter {number}",
                   lambda hall, now: hall.set_services(now, number, body.services),
-                  lambda hall: _counter(hall, number))
+                  lambda hall: _counter(hall, number), {"services": body.services})
 
 
 @router.post("/api/manage/counters/{number}/close")
 def close_counter(request: Request, who: Staffing, number: int) -> dict:
     return _apply(request, who, "counter.close", f"counter {number}",
                   lambda hall, now: hall.close_counter(now, number, who.username),
-                  lambda hall: _counter(hall, number))
+                  lambda hall: _counter(hall, number), {"close": number})
 
 
 @router.post("/api/manage/counters/{number}/open")
 def open_counter(request: Request, who: Staffing, number: int) -> dict:
     return _apply(request, who, "counter.open", f"counter {number}",
                   lambda hall, now: hall.open_counter(now, number, who.username),
-                  lambda hall: _counter(hall, number))
+                  lambda hall: _counter(hall, number), {"open": number})
 
 
 @router.post("/api/manage/officers/{officer}/move")
@@ -183,7 +204,8 @@ def move_officer(request: Request, who: Staffing, officer: str, body: MoveIn) ->
                 "target_officer": target.officer if target else None}
 
     return _apply(request, who, "officer.move", f"officer {officer} → counter {body.counter}",
-                  lambda hall, now: hall.move_officer(now, officer, body.counter, who.username), snap)
+                  lambda hall, now: hall.move_officer(now, officer, body.counter, who.username), snap,
+                  {"officer": officer, "counter": body.counter})
 
 
 @router.post("/api/manage/policy")
@@ -192,7 +214,7 @@ def set_policy(request: Request, who: Staffing, body: PolicyIn) -> dict:
     the next day)."""
     return _apply(request, who, "hall.policy", "policy",
                   lambda hall, now: hall.set_policy(now, body.policy, who.username),
-                  lambda hall: {"policy": hall.policy.name})
+                  lambda hall: {"policy": hall.policy.name}, {"policy": body.policy})
 
 
 @router.post("/api/manage/notice")
@@ -200,4 +222,4 @@ def set_notice(request: Request, who: Staffing, body: NoticeIn) -> dict:
     """The scrolling notice of the hall screens, for the rest of the day."""
     return _apply(request, who, "hall.notice", "notice",
                   lambda hall, now: hall.set_notice(now, body.notice, who.username),
-                  lambda hall: {"notice": hall.notice})
+                  lambda hall: {"notice": hall.notice}, {"notice": body.notice})

@@ -202,34 +202,45 @@ def my_figures_json(request: Request, who: OwnFigures, view: str = "month", day:
 
 
 # ---------------------------------------------------------------- the audit log
-def _audit_rows(rt: Runtime, lo: date | None, hi: date | None, limit: int | None) -> list[dict]:
+def _refusal(row) -> str:
+    """The refusal code of a refused attempt (action `….refused`), else empty."""
+    if not row.action.endswith(".refused") or not isinstance(row.after, dict):
+        return ""
+    return str(row.after.get("refused", ""))
+
+
+def _audit_rows(rt: Runtime, lo: date | None, hi: date | None, limit: int | None,
+                refused: bool = False) -> list[dict]:
     tz = rt.service.tz
     start = datetime.combine(lo, time(), tz) if lo else None
     end = datetime.combine(hi + timedelta(days=1), time(), tz) if hi else None
-    rows = Accounts(rt.store).audit_log(rt.config.id, start, end, limit)
+    rows = Accounts(rt.store).audit_log(rt.config.id, start, end, limit, refused_only=refused)
     return [{"at": r.at.replace(tzinfo=UTC).astimezone(tz).isoformat(timespec="seconds"), "actor": r.actor,
-             "action": r.action, "target": r.target,
+             "action": r.action, "target": r.target, "refused": _refusal(r),
              "before": json.dumps(r.before, ensure_ascii=False) if r.before is not None else "",
              "after": json.dumps(r.after, ensure_ascii=False) if r.after is not None else ""} for r in rows]
 
 
 @router.get("/api/audit", tags=["reports"])
 def audit_json(request: Request, who: Reports, start: str | None = None, end: str | None = None,
-               limit: int = 200) -> list[dict]:
-    """Who changed what and when, with the state before and after; newest first."""
-    return _audit_rows(_rt(request), _date(start, "start"), _date(end, "end"), max(1, min(limit, 10000)))
+               limit: int = 200, refused: bool = False) -> list[dict]:
+    """Who changed what and when, with the state before and after; newest first. Refused attempts
+    are there too (action `….refused`, `refused` = the refusal code); refused=true: only those."""
+    return _audit_rows(_rt(request), _date(start, "start"), _date(end, "end"), max(1, min(limit, 10000)), refused)
 
 
 @router.get("/audit", response_class=HTMLResponse, include_in_schema=False)
-def audit_page(request: Request, who: Reports, start: str | None = None, end: str | None = None) -> HTMLResponse:
+def audit_page(request: Request, who: Reports, start: str | None = None, end: str | None = None,
+               refused: bool = False) -> HTMLResponse:
     rt = _rt(request)
-    rows = _audit_rows(rt, _date(start, "start"), _date(end, "end"), 500)
-    return render(request, "audit.html", table=tables.audit_table(rows), start=start or "", end=end or "")
+    rows = _audit_rows(rt, _date(start, "start"), _date(end, "end"), 500, refused)
+    return render(request, "audit.html", table=tables.audit_table(rows), start=start or "", end=end or "",
+                  refused=refused)
 
 
 @router.get("/audit/export.{fmt}", tags=["reports"])
 def audit_export(request: Request, who: Reports, fmt: str, start: str | None = None,
-                 end: str | None = None) -> Response:
+                 end: str | None = None, refused: bool = False) -> Response:
     rt = _rt(request)
-    rows = _audit_rows(rt, _date(start, "start"), _date(end, "end"), None)
+    rows = _audit_rows(rt, _date(start, "start"), _date(end, "end"), None, refused)
     return _export("audit", fmt, [tables.audit_table(rows)], lang_of(request), f"{rt.config.id}-audit")

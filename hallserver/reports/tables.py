@@ -132,6 +132,7 @@ TABLES = {"officers": officers_table, "services": services_table, "counters": co
 def audit_table(rows: list[dict]) -> Table:
     cols = [Column("at", "Thời điểm", "When"), Column("actor", "Người thực hiện", "Who"),
             Column("action", "Thao tác", "Action"), Column("target", "Đối tượng", "Target"),
+            Column("refused", "Bị từ chối (mã)", "Refused (code)"),
             Column("before", "Trước", "Before"), Column("after", "Sau", "After")]
     return Table("audit", "Nhật ký thay đổi", "Audit log", cols, rows)
 

@@ -153,10 +153,13 @@ class Accounts:
             s.add(self.audit_row(hall, actor, action, target, before, after, now))
 
     def audit_log(self, hall: str, start: datetime | None = None, end: datetime | None = None,
-                  limit: int | None = None) -> list[AuditRow]:
-        """Entries of this hall and of the server (users, tokens), newest first."""
+                  limit: int | None = None, refused_only: bool = False) -> list[AuditRow]:
+        """Entries of this hall and of the server (users, tokens), newest first; `refused_only`:
+        only the refused attempts (action `….refused`)."""
         with self.sessions() as s:
             q = select(AuditRow).where((AuditRow.hall == hall) | AuditRow.hall.is_(None))
+            if refused_only:
+                q = q.where(AuditRow.action.like("%.refused"))
             if start is not None:
                 q = q.where(AuditRow.at >= to_utc(start))
             if end is not None:
