@@ -26,6 +26,11 @@ class Settings:
     secret_key: str | None = None
     cookie_secure: str = "auto"  # "auto": Secure when the request came over HTTPS; "1" always; "0" never
     session_hours: float = 12.0  # a working day; then sign in again
+    # signed out after this many minutes without a request made by the person (0: never); the live
+    # dashboard's stream and background refreshes are not activity
+    session_idle_min: float = 30.0
+    # roles without the idle limit: a viewer account is what a wall screen's dashboard signs in with
+    session_idle_exempt: tuple[str, ...] = ("viewer",)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -39,6 +44,9 @@ class Settings:
             secret_key=_secret_key(env.get("HALL_SECRET_KEY")),
             cookie_secure=_choice("HALL_COOKIE_SECURE", env.get("HALL_COOKIE_SECURE", "auto"), ("auto", "1", "0")),
             session_hours=float(env.get("HALL_SESSION_HOURS", "12")),
+            session_idle_min=_non_negative("HALL_SESSION_IDLE_MIN", env.get("HALL_SESSION_IDLE_MIN", "30")),
+            session_idle_exempt=tuple(r.strip() for r in env.get("HALL_SESSION_IDLE_EXEMPT", "viewer").split(",")
+                                      if r.strip()),
         )
 
 
@@ -46,6 +54,13 @@ def _secret_key(value: str | None) -> str | None:
     if value and len(value) < 32:  # a short key can be guessed offline from one signed cookie
         raise ValueError("HALL_SECRET_KEY must be at least 32 characters (or unset: a random key is generated)")
     return value or None
+
+
+def _non_negative(name: str, value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError(f"{name} must be 0 (off) or a number of minutes, got {value!r}")
+    return number
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:

@@ -25,12 +25,14 @@ from urllib.parse import parse_qs, quote, urlsplit
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.datastructures import MutableHeaders
 
 from hallserver.auth import allowed, verify_password
 from hallserver.auth.passwords import hash_password, needs_rehash
 from hallserver.auth.roles import home
 from hallserver.settings import Settings
 from hallserver.store.accounts import Accounts
+from hallserver.store.store import to_utc
 
 SESSION_COOKIE = "hall_session"
 LOGIN_CSRF_COOKIE = "hall_login_csrf"
@@ -40,6 +42,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+BACKGROUND_HEADER = "x-hall-background"  # "1": a page's own refresh, not the person's activity
 MAX_FORM = 64 * 1024
 
 
@@ -85,6 +88,9 @@ class Authenticator:
         key = settings.secret_key or accounts.secret("session_key")
         self.signer = URLSafeTimedSerializer(key, salt="hall-session")
         self.lifetime = timedelta(hours=settings.session_hours)
+        self.idle = timedelta(minutes=settings.session_idle_min) if settings.session_idle_min else None
+        # the last request is written at most this often (reads must not all become writes)
+        self.touch_every = min(timedelta(minutes=1), self.idle / 10) if self.idle else timedelta(minutes=1)
 
     # ------------------------------------------------------------ who is asking
     def principal(self, request: Request) -> Principal | None:
@@ -104,6 +110,8 @@ class Authenticator:
         row, user = found
         if user.hall not in (None, self.hall_id):
             return None
+        if not self._seen(request, row, user.role):
+            return None
         return Principal(user.username, user.name, user.role, "session", user.id, user.officer, row.csrf,
                          row.id_hash)
 
@@ -115,6 +123,54 @@ class Authenticator:
             return None
         self.accounts.touch_token(row.id, self.now())
         return Principal(f"token:{row.name}", row.name, row.role, "token")
+
+    # ------------------------------------------------------------ idle sign-out (HALL_SESSION_IDLE_MIN)
+    def idle_limited(self, role: str) -> bool:
+        return self.idle is not None and role not in self.settings.session_idle_exempt
+
+    def idle_expired(self, row, role: str, now: datetime) -> bool:
+        return self.idle_limited(role) and to_utc(now) - (row.last_seen_at or row.created_at) > self.idle
+
+    def _seen(self, request: Request, row, role: str) -> bool:
+        """False, and the session ended, after too long without activity; otherwise a request the
+        person made slides the idle window (the stored time and the cookie's Max-Age)."""
+        now = self.now()
+        if self.idle_expired(row, role, now):
+            self.accounts.end_session(row.id_hash)
+            return False
+        if is_activity(request) and to_utc(now) - (row.last_seen_at or row.created_at) >= self.touch_every:
+            self.accounts.touch_session(row.id_hash, now)
+            request.state.renew_session = self.cookie_header(
+                request, request.cookies[SESSION_COOKIE], self.cookie_max_age(role, now, row.expires_at))
+        return True
+
+    def still_signed_in(self, who: Principal) -> bool:
+        """For long requests (event streams), asked again while they run: the session still exists
+        and is not idle too long. The stream itself is not activity."""
+        if who.via != "session" or who.session_hash is None:
+            return True
+        now = self.now()
+        found = self.accounts.session(who.session_hash, now)
+        if found is None:
+            return False
+        row, user = found
+        if self.idle_expired(row, user.role, now):
+            self.accounts.end_session(row.id_hash)
+            return False
+        return True
+
+    def cookie_max_age(self, role: str, now: datetime, expires_at: datetime | None = None) -> int:
+        """The session cookie lives until the absolute end, or the idle limit when sooner."""
+        left = (expires_at - to_utc(now)) if expires_at is not None else self.lifetime
+        if self.idle_limited(role):
+            left = min(left, self.idle)
+        return max(0, int(left.total_seconds()))
+
+    def cookie_header(self, request: Request, value: str, max_age: int) -> str:
+        r = Response()
+        r.set_cookie(SESSION_COOKIE, value, max_age=max_age, httponly=True, samesite="lax",
+                     secure=self.secure(request), path="/")
+        return r.headers["set-cookie"]
 
     # ------------------------------------------------------------ signing in and out
     def sign_in(self, username: str, password: str, ip: str) -> tuple[Principal, str]:
@@ -168,6 +224,34 @@ async def form_fields(request: Request) -> dict[str, str]:
     if len(body) > MAX_FORM:
         raise Forbidden("Biểu mẫu quá lớn / form too large")
     return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
+
+def is_activity(request: Request) -> bool:
+    """A request the person made: not an event stream, not a page's background refresh."""
+    return ("text/event-stream" not in request.headers.get("accept", "") and not request.url.path.endswith("/stream")
+            and request.headers.get(BACKGROUND_HEADER) != "1")
+
+
+class RenewSession:
+    """ASGI middleware: adds the renewed session cookie (set by `Authenticator._seen`) to the
+    response, whatever route answered."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_renewed(message) -> None:
+            if message["type"] == "http.response.start":
+                cookie = (scope.get("state") or {}).get("renew_session")
+                if cookie:
+                    MutableHeaders(scope=message).append("set-cookie", cookie)
+            await send(message)
+
+        await self.app(scope, receive, send_renewed)
 
 
 def same_origin(request: Request) -> bool:
@@ -273,7 +357,7 @@ async def login(request: Request) -> Response:
         return _login_form(request, next_, "Sai tên đăng nhập hoặc mật khẩu / wrong username or password", 401,
                            render)
     response = RedirectResponse(local_path(next_, home(who.role)), 303)
-    response.set_cookie(SESSION_COOKIE, value, max_age=int(auth.lifetime.total_seconds()), httponly=True,
+    response.set_cookie(SESSION_COOKIE, value, max_age=auth.cookie_max_age(who.role, auth.now()), httponly=True,
                         samesite="lax", secure=auth.secure(request), path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
@@ -281,6 +365,7 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request, who: SignedIn) -> Response:
+    request.state.renew_session = None  # this response deletes the cookie
     if who.session_hash:
         authenticator(request).accounts.end_session(who.session_hash)
     response = RedirectResponse("/login", 303)
@@ -307,6 +392,7 @@ def me(who: SignedIn) -> dict:
 def install(app: FastAPI, accounts: Accounts, hall_id: str, settings: Settings, now: Callable[[], datetime]) -> None:
     """Attach the authenticator, the refusal handlers and the sign-in routes to the app."""
     app.state.auth = Authenticator(accounts, hall_id, settings, now)
+    app.add_middleware(RenewSession)
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:

@@ -19,7 +19,7 @@ import protocols
 from hallserver.domain.engine import Hall
 from hallserver.domain.model import Refused
 from hallserver.domain.policies import POLICIES
-from hallserver.http.auth import Staffing, Viewer, lang_of
+from hallserver.http.auth import Staffing, Viewer, authenticator, lang_of
 from hallserver.http.hub import sse
 from hallserver.http.pages import render
 from hallserver.reports import live
@@ -91,8 +91,10 @@ def dashboard_now(request: Request, who: Viewer) -> dict:
 @router.get("/api/dashboard/stream")
 async def dashboard_stream(request: Request, who: Viewer) -> StreamingResponse:
     """Server-sent events: `dashboard` on every change of the board (and every few seconds), `call`
-    on each call."""
+    on each call; `signed_out`, and the end of the stream, when the session ends (signed out
+    elsewhere, or idle: the stream itself is not activity)."""
     rt = _rt(request)
+    auth = authenticator(request)
     q = rt.hub.subscribe()
 
     async def events():
@@ -102,6 +104,9 @@ async def dashboard_stream(request: Request, who: Viewer) -> StreamingResponse:
                 try:
                     kind, payload = await asyncio.wait_for(q.get(), REFRESH_S)
                 except TimeoutError:
+                    if not await asyncio.to_thread(auth.still_signed_in, who):
+                        yield sse("signed_out", {})
+                        return
                     yield sse("dashboard", await asyncio.to_thread(view, rt))
                     continue
                 batch = [(kind, payload)]

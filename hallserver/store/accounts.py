@@ -75,7 +75,13 @@ class Accounts:
         with self.sessions.begin() as s:
             s.execute(delete(AuthSessionRow).where(AuthSessionRow.expires_at < to_utc(now)))
             s.add(AuthSessionRow(id_hash=id_hash, user_id=user_id, csrf=csrf, created_at=to_utc(now),
-                                 expires_at=to_utc(now + lifetime)))
+                                 expires_at=to_utc(now + lifetime), last_seen_at=to_utc(now)))
+
+    def touch_session(self, id_hash: str, now: datetime) -> None:
+        """The person made a request now (the idle limit counts from here)."""
+        with self.sessions.begin() as s:
+            s.execute(update(AuthSessionRow).where(AuthSessionRow.id_hash == id_hash)
+                      .values(last_seen_at=to_utc(now)))
 
     def session(self, id_hash: str, now: datetime) -> tuple[AuthSessionRow, UserRow] | None:
         with self.sessions() as s:

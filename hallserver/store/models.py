@@ -135,6 +135,7 @@ class AuthSessionRow(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)  # the person's last request (idle limit)
 
 
 class ApiTokenRow(Base):

@@ -126,6 +126,8 @@ function connect() {
   source.addEventListener("error", () => setLive(false));
   source.addEventListener("dashboard", (e) => { setLive(true); render(JSON.parse(e.data)); });
   source.addEventListener("call", () => { if (CAN_AUDIT) loadAudit(); });
+  // the session ended (idle, or signed out elsewhere): reloading shows the sign-in page
+  source.addEventListener("signed_out", () => { source.close(); window.location.reload(); });
 }
 
 // ------------------------------------------------------------------ staffing editor
@@ -200,7 +202,7 @@ if (CAN_STAFF) {
 
 // ------------------------------------------------------------------ audit and staffing advice
 async function loadAudit() {
-  const res = await fetch("/api/audit?limit=8");
+  const res = await fetch("/api/audit?limit=8", { headers: { "X-Hall-Background": "1" } });  // not activity
   if (!res.ok) return;
   const rows = await res.json();
   $("audit").tBodies[0].replaceChildren(...rows.map((r) => el("tr", {},
