@@ -1,9 +1,14 @@
 """Device credentials: register, revoke and replace MQTT logins; write the broker's files.
 
-The hall configuration (TOML) declares which devices exist; this module keeps their logins in
-a credentials file (JSON, mode 0600) next to it: one record per login with the Mosquitto `$7$`
-hash of its password, never the password. `export` turns the active records into Mosquitto's
-password_file and acl_file; the embedded broker reads the same hashes.
+The hall configurations (TOML) declare which devices exist; this module keeps their logins in
+a credentials file (JSON, mode 0600) next to them, one file per province (or per hall): one
+record per login, carrying its hall, with the Mosquitto `$7$` hash of its password, never the
+password. A device logs in as `{hall}.{device}` (device ids repeat across halls); a server
+login reads and writes every hall of the file. `export` turns the active records into
+Mosquitto's password_file and acl_file; the embedded broker reads the same hashes.
+
+Files written before logins carried their hall (bare `ct-05`) are refused until
+`provision migrate` renames their records (the passwords stay; each device's user name changes).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,12 +28,15 @@ from typing import TYPE_CHECKING
 from broker.acl import SERVER_KIND, Account, acl_text, amqtt_acls, password_file_text
 from broker.passwords import hash_password, new_password
 from hallserver.domain.config import HallConfig
+from protocols import topics
+from protocols.errors import ProtocolError
 
 if TYPE_CHECKING:
     from broker import EmbeddedBroker
     from hallserver.settings import Settings
 
-__all__ = ["Credentials", "ProvisionError", "Record", "add_parser", "credentials_path", "run", "start_embedded"]
+__all__ = ["Credentials", "ProvisionError", "Record", "add_parser", "by_hall", "config_files", "credentials_path",
+           "run", "start_embedded"]
 
 SERVER_USERNAME = "hallserver"
 log = logging.getLogger("hallserver.provisioning")
@@ -54,8 +62,26 @@ class Record:
     def active(self) -> bool:
         return self.revoked_at is None
 
-    def account(self) -> Account:
-        return Account(self.username, self.hall, self.kind, self.password_hash, self.device)
+    @property
+    def legacy(self) -> bool:
+        """A device login from before logins carried their hall (`ct-05` instead of `demo.ct-05`)."""
+        return self.kind != SERVER_KIND and "." not in self.username
+
+    def account(self, halls: Iterable[str] = ()) -> Account:
+        served = tuple(halls) if self.kind == SERVER_KIND else ()
+        return Account(self.username, self.hall, self.kind, self.password_hash, self.device, served)
+
+
+HallConfigs = HallConfig | Iterable[HallConfig] | Mapping[str, HallConfig]
+
+
+def by_hall(configs: HallConfigs) -> dict[str, HallConfig]:
+    """One hall configuration, several, or a mapping of them, as {hall id: configuration}."""
+    if isinstance(configs, HallConfig):
+        return {configs.id: configs}
+    if isinstance(configs, Mapping):
+        return dict(configs)
+    return {c.id: c for c in configs}
 
 
 def _now() -> str:
@@ -63,13 +89,24 @@ def _now() -> str:
 
 
 def credentials_path(config_path: Path | None, env: dict[str, str] | None = None) -> Path:
-    """HALL_CREDENTIALS, else `<config>.credentials.json` beside HALL_CONFIG, else var/credentials.json."""
+    """HALL_CREDENTIALS, else `<config>.credentials.json` beside HALL_CONFIG (`credentials.json`
+    inside it when it is a directory of hall configurations), else var/credentials.json."""
     env = dict(os.environ if env is None else env)
     if env.get("HALL_CREDENTIALS"):
         return Path(env["HALL_CREDENTIALS"])
     if config_path is not None:
+        if config_path.is_dir():
+            return config_path / "credentials.json"
         return config_path.with_name(config_path.stem + ".credentials.json")
     return Path("var") / "credentials.json"
+
+
+def config_files(paths: Iterable[Path]) -> list[Path]:
+    """Hall configuration files: each path a TOML file, or a directory of them (`*.toml`)."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    return files
 
 
 def _write_atomic(path: Path, text: str, mode: int, group: str | None = None) -> None:
@@ -113,18 +150,49 @@ class Credentials:
     def active(self) -> Iterator[Record]:
         return (r for r in self.records if r.active)
 
+    def halls(self) -> list[str]:
+        """The halls of the active logins: what a server login of this file serves."""
+        return sorted({r.hall for r in self.active()})
+
     def accounts(self) -> list[Account]:
-        return [r.account() for r in self.active()]
+        self._refuse_legacy()
+        halls = self.halls()
+        return [r.account(halls) for r in self.active()]
+
+    def login(self, device: str, hall: str | None = None) -> str:
+        """The username meant by a device id (with `hall`, or the file's only hall), a full
+        `{hall}.{device}` login, or a server login."""
+        record = self.find(device)
+        if "." in device or (record is not None and record.kind == SERVER_KIND):
+            return device
+        if hall is None:
+            halls = {r.hall for r in self.records}
+            if len(halls) != 1:
+                listed = ", ".join(sorted(halls)) or "(none)"
+                raise ProvisionError(f"{device!r}: the credentials file holds halls {listed}; say which with --hall")
+            hall = halls.pop()
+        return _username(hall, device)
 
     # -- operations ------------------------------------------------------------------------
-    def add(self, config: HallConfig, device: str, kind: str | None = None, counter: int | None = None,
+    def add(self, configs: HallConfigs, device: str, kind: str | None = None, counter: int | None = None,
             hall: str | None = None, password: str | None = None) -> str:
-        """Register a login for a device declared in `config` (or the server); return its password."""
-        hall = hall or config.id
-        if hall != config.id:
-            raise ProvisionError(f"hall {hall!r} is not the configured hall {config.id!r} (set HALL_CONFIG)")
+        """Register a login for a device declared in its hall's configuration (or a server login
+        named `device`); return its password. `hall` may be left out when one hall is configured."""
+        self._refuse_legacy()
+        configured = by_hall(configs)
+        if hall is None:
+            if len(configured) != 1:
+                raise ProvisionError(f"halls {', '.join(sorted(configured))} are configured; say which with --hall")
+            hall = next(iter(configured))
+        config = configured.get(hall)
+        if config is None:
+            raise ProvisionError(f"hall {hall!r} is not configured ({', '.join(sorted(configured))}); "
+                                 "give its configuration with --config (or HALL_CONFIG)")
         if kind == SERVER_KIND:
             counter = None
+            if not topics.is_slug(device):
+                raise ProvisionError(f"a server login is a slug (a-z, 0-9, inner dashes), got {device!r}")
+            username = device
         else:
             declared = config.devices.get(device)
             if declared is None:
@@ -133,12 +201,13 @@ class Credentials:
                 raise ProvisionError(f"device {device!r} is declared as {declared.kind}"
                                      f"{'' if declared.counter is None else f' at counter {declared.counter}'}")
             kind, counter = declared.kind, declared.counter
-        old = self.find(device)
+            username = _username(hall, device)
+        old = self.find(username)
         if old is not None and old.active:
-            raise ProvisionError(f"{device!r} already has credentials; use `replace` for a new password")
+            raise ProvisionError(f"{username!r} already has credentials; use `replace` for a new password")
         password = password or new_password()
         now = _now()
-        record = Record(device, hall, kind, hash_password(password), None if kind == SERVER_KIND else device,
+        record = Record(username, hall, kind, hash_password(password), None if kind == SERVER_KIND else device,
                         counter, now, now)
         record.account()  # validates the names
         if old is not None:
@@ -146,17 +215,31 @@ class Credentials:
         self.records.append(record)
         return password
 
-    def revoke(self, username: str) -> Record:
-        record = self._active(username)
+    def revoke(self, login: str) -> Record:
+        """Shut a login out (a full login, or a device id of the file's only hall) at the next export."""
+        record = self._active(login)
         record.revoked_at = record.changed_at = _now()
         return record
 
-    def replace(self, username: str, password: str | None = None) -> str:
+    def replace(self, login: str, password: str | None = None) -> str:
         """A new password for an active login; the old one stops working at the next export."""
-        record = self._active(username)
+        record = self._active(login)
         password = password or new_password()
         record.password_hash, record.changed_at = hash_password(password), _now()
         return password
+
+    def migrate(self) -> list[tuple[str, str]]:
+        """Rename bare device logins to `{hall}.{device}` (hashes kept); return (old, new) pairs."""
+        renamed = []
+        for r in self.records:
+            if r.legacy:
+                new = _username(r.hall, r.device or r.username)
+                if self.find(new) is not None:
+                    raise ProvisionError(f"cannot rename {r.username!r}: {new!r} exists too")
+                renamed.append((r.username, new))
+                r.username, r.device = new, r.device or r.username
+                r.changed_at = _now()
+        return renamed
 
     def export(self, directory: Path, group: str | None = "mosquitto") -> tuple[Path, Path]:
         """Write `passwd` and `acl` for Mosquitto into `directory` (0640, group `group` when root)."""
@@ -166,40 +249,65 @@ class Credentials:
         _write_atomic(acl, acl_text(accounts), 0o640, group)
         return passwd, acl
 
-    def embedded_files(self, directory: Path, hall: str, server_password: str) -> tuple[Path, tuple[dict, dict]]:
-        """The embedded broker's password file (devices + a one-off server login) and its ACLs."""
-        halls = {r.hall for r in self.active()} | {hall}
-        extra = [Account(SERVER_USERNAME, h, SERVER_KIND, hash_password(server_password)) for h in sorted(halls)]
-        accounts = [a for a in self.accounts() if a.username != SERVER_USERNAME] + extra
+    def embedded_files(self, directory: Path, halls: str | Iterable[str],
+                       server_password: str) -> tuple[Path, tuple[dict, dict]]:
+        """The embedded broker's password file (devices + a one-off server login for `halls` and
+        every hall of the file) and its ACLs."""
+        served = sorted(set([halls] if isinstance(halls, str) else halls) | set(self.halls()))
+        server = Account(SERVER_USERNAME, served[0], SERVER_KIND, hash_password(server_password), halls=tuple(served))
+        accounts = [a for a in self.accounts() if a.username != SERVER_USERNAME] + [server]
         passwd = directory / "passwd"
         _write_atomic(passwd, password_file_text(accounts), 0o600)
         return passwd, amqtt_acls(accounts)
 
-    def _active(self, username: str) -> Record:
+    def _active(self, login: str) -> Record:
+        self._refuse_legacy()
+        username = self.login(login)
         record = self.find(username)
         if record is None or not record.active:
             raise ProvisionError(f"{username!r} has no active credentials")
         return record
 
+    def _refuse_legacy(self) -> None:
+        old = [r.username for r in self.records if r.legacy]
+        if old:
+            raise ProvisionError(
+                f"{self.path} holds device logins without their hall ({', '.join(old[:5])}"
+                f"{', ...' if len(old) > 5 else ''}); logins are now {{hall}}.{{device}}: run "
+                "`python -m hallserver provision migrate`, then set each device's MQTT user name")
+
+
+def _username(hall: str, device: str) -> str:
+    try:
+        return topics.username(hall, device)
+    except ProtocolError as exc:
+        raise ProvisionError(f"hall and device ids are slugs (a-z, 0-9, inner dashes): {hall!r}, {device!r}") from exc
+
 
 # -- command line ----------------------------------------------------------------------------
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """`provision add|revoke|replace|list|export` under `python -m hallserver`."""
+    """`provision add|revoke|replace|list|export|migrate` under `python -m hallserver`."""
     p = sub.add_parser("provision", help="device MQTT credentials and the broker's password and ACL files")
-    p.add_argument("--config", type=Path, default=None, help="hall configuration (default: HALL_CONFIG or the demo)")
-    p.add_argument("--credentials", type=Path, default=None, help="credentials file (default: beside the config)")
+    p.add_argument("--config", type=Path, action="append", default=None,
+                   help="hall configuration file, or a directory of them (a province); repeatable "
+                        "(default: HALL_CONFIG or the demo)")
+    p.add_argument("--credentials", type=Path, default=None,
+                   help="credentials file, one per province (default: beside the first config)")
     acts = p.add_subparsers(dest="action", required=True)
     add = acts.add_parser("add", help="register a device (or --kind server) and print its new password")
-    add.add_argument("--device", required=True, help="device id from the hall configuration (the MQTT username)")
+    add.add_argument("--device", required=True,
+                     help="device id from the hall configuration (login {hall}.{device}), or a server login name")
     add.add_argument("--kind", default=None, help="terminal, led, rating, dispenser, screen, or server")
     add.add_argument("--counter", type=int, default=None)
-    add.add_argument("--hall", default=None, help="hall id (default: the configured hall)")
+    add.add_argument("--hall", default=None, help="hall id (default: the configured hall, when there is one)")
     for name, text in (("revoke", "shut a device out"), ("replace", "give a device a new password")):
         a = acts.add_parser(name, help=text)
-        a.add_argument("--device", required=True)
+        a.add_argument("--device", required=True, help="device id (with --hall), {hall}.{device}, or a server login")
+        a.add_argument("--hall", default=None, help="hall id (default: the only hall of the credentials file)")
     for a in (add, acts.choices["replace"]):
         a.add_argument("--password-stdin", action="store_true", help="read the password instead of generating one")
     acts.add_parser("list", help="list the logins")
+    acts.add_parser("migrate", help="rename device logins of an older file to {hall}.{device} (passwords kept)")
     exp = acts.add_parser("export", help="write Mosquitto's passwd and acl files")
     exp.add_argument("--out", type=Path, required=True, help="directory, e.g. /etc/mosquitto/hall")
     exp.add_argument("--group", default="mosquitto", help="group that may read the files (applied as root)")
@@ -208,28 +316,36 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from hallserver.settings import load_hall_config
 
-    config_path = args.config or (Path(os.environ["HALL_CONFIG"]) if os.environ.get("HALL_CONFIG") else None)
-    creds = Credentials(args.credentials or credentials_path(config_path))
+    paths = args.config or ([Path(os.environ["HALL_CONFIG"])] if os.environ.get("HALL_CONFIG") else [])
+    creds = Credentials(args.credentials or credentials_path(paths[0] if paths else None))
     chosen = sys.stdin.readline().rstrip("\n") if getattr(args, "password_stdin", False) else None
     try:
         if args.action == "add":
-            password = creds.add(load_hall_config(config_path), args.device, args.kind, args.counter,
-                                 args.hall, chosen)
-            r = creds.find(args.device)
-            assert r is not None
+            configs = [load_hall_config(f) for f in config_files(paths)] or [load_hall_config(None)]
+            password = creds.add(configs, args.device, args.kind, args.counter, args.hall, chosen)
+            r = creds.records[-1]
             where = "" if r.counter is None else f", counter {r.counter}"
             _said(creds, f"added {r.username} ({r.kind}{where}) in hall {r.hall}", r.username, password)
         elif args.action == "replace":
-            _said(creds, f"new password for {args.device}", args.device, creds.replace(args.device, chosen))
+            login = creds.login(args.device, args.hall)
+            _said(creds, f"new password for {login}", login, creds.replace(login, chosen))
         elif args.action == "revoke":
-            creds.revoke(args.device)
+            login = creds.login(args.device, args.hall)
+            creds.revoke(login)
             creds.save()
-            print(f"revoked {args.device}; run `provision export` and reload the broker to shut it out")
+            print(f"revoked {login}; run `provision export` and reload the broker to shut it out")
         elif args.action == "list":
-            print(f"{'hall':<10} {'login':<14} {'kind':<10} {'counter':>7}  {'status':<8} changed")
+            print(f"{'hall':<12} {'login':<24} {'kind':<10} {'counter':>7}  {'status':<8} changed")
             for r in creds.records:
-                print(f"{r.hall:<10} {r.username:<14} {r.kind:<10} {'' if r.counter is None else r.counter:>7}  "
+                print(f"{r.hall:<12} {r.username:<24} {r.kind:<10} {'' if r.counter is None else r.counter:>7}  "
                       f"{'active' if r.active else 'revoked':<8} {r.changed_at}")
+        elif args.action == "migrate":
+            renamed = creds.migrate()
+            creds.save()
+            for old, new in renamed:
+                print(f"{old} -> {new}")
+            print(f"{len(renamed)} logins renamed, passwords kept; set each device's MQTT user name (mqtt_user on a "
+                  "board, the broker URL of a Pi agent), then `provision export` and reload the broker")
         elif args.action == "export":
             passwd, acl = creds.export(args.out, args.group)
             print(f"wrote {passwd} and {acl} ({sum(1 for _ in creds.active())} logins); "
@@ -246,15 +362,17 @@ def _said(creds: Credentials, what: str, username: str, password: str) -> None:
     print(f"password (shown once, keep it on the device): {password}")
     record = creds.find(username)
     if record is not None and record.kind == SERVER_KIND:
-        print(f"server: HALL_MQTT_URL=mqtt://{username}:{password}@127.0.0.1:1883 (e.g. in /etc/hall/hall.env)")
+        print(f"server of halls {', '.join(creds.halls())}: HALL_MQTT_URL=mqtt://{username}:{password}@127.0.0.1:1883"
+              " (e.g. in /etc/hall/hall.env)")
     else:
         print(f"device URL: mqtt://{username}:{password}@BROKER:1883")
     print(f"run `provision export` and reload the broker to apply ({creds.path})")
 
 
-def start_embedded(settings: Settings, config: HallConfig) -> tuple[EmbeddedBroker, Settings]:
+def start_embedded(settings: Settings, configs: HallConfigs) -> tuple[EmbeddedBroker, Settings]:
     """Outside the demo the embedded broker takes the provisioned logins only (no anonymous
-    access); the server logs in with a one-off password made for this run."""
+    access); the server logs in with a one-off password made for this run, for every hall of
+    `configs` and of the credentials file."""
     from broker import start_default
 
     creds = Credentials(credentials_path(settings.config_path))
@@ -263,7 +381,7 @@ def start_embedded(settings: Settings, config: HallConfig) -> tuple[EmbeddedBrok
                     "`python -m hallserver provision add`", creds.path)
     password = new_password()
     with tempfile.TemporaryDirectory(prefix="hall-broker-") as tmp:
-        passwd, acls = creds.embedded_files(Path(tmp), config.id, password)
+        passwd, acls = creds.embedded_files(Path(tmp), list(by_hall(configs)), password)
         broker = start_default(password_file=passwd, acls=acls)  # amqtt reads the file at start
     url = f"mqtt://{SERVER_USERNAME}:{password}@{broker.host}:{broker.port}"
     return broker, replace(settings, mqtt_url=url)

@@ -61,6 +61,12 @@ def server_status(hall):
     return "%s/%s/server/status" % (ROOT, _check("hall", hall))
 
 
+def username(hall, device):
+    """A device's broker login, `{hall}.{device}`: device ids repeat across halls (every hall has
+    its `ct-01`) and slugs never hold a dot, so the login names one device of one hall."""
+    return "%s.%s" % (_check("hall", hall), _check("device", device))
+
+
 def subscriptions(hall):
     """What the hall server subscribes to: every device's up and status."""
     return ("%s/%s/dev/+/up" % (ROOT, _check("hall", hall)), "%s/%s/dev/+/status" % (ROOT, hall))

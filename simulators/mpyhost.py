@@ -128,7 +128,7 @@ class HostBoard:
     def make_client(self) -> PahoUmqtt:
         if not self.reachable:
             raise OSError(113, "no route to host")
-        client = PahoUmqtt(self.url, f"{self.hall}-{self.device}", self.device)
+        client = PahoUmqtt(self.url, f"{self.hall}-{self.device}", f"{self.hall}.{self.device}")
         self.clients.append(client)
         return client
 

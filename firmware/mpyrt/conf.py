@@ -13,7 +13,7 @@ LINK = {
     "wifi_password": "",
     "mqtt_host": "",  # the hall server's broker, e.g. "192.168.1.10"
     "mqtt_port": 1883,
-    "mqtt_user": "",  # "": the device id
+    "mqtt_user": "",  # "": the device's broker login, "{hall}.{device}"
     "mqtt_password": "",
     "keepalive_s": 30,
     "io_timeout_s": 5,

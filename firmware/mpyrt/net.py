@@ -62,7 +62,8 @@ class Client(MQTTClient):
 
 def client_factory(cfg):
     """make_client() for mpyrt.link.Link from a device configuration dict."""
-    user = cfg["mqtt_user"] or cfg["device"]  # the broker's ACL knows each device by its id
+    # the broker knows each device as `{hall}.{device}` (protocols.topics.username): ids repeat across halls
+    user = cfg["mqtt_user"] or "%s.%s" % (cfg["hall"], cfg["device"])
 
     def make():
         return Client("%s-%s" % (cfg["hall"], cfg["device"]), cfg["mqtt_host"], cfg["mqtt_port"], user,

@@ -55,7 +55,7 @@ class DeviceLink:
         # when the broker or the server is gone, and on_link(available) tells it when that changes
         self.server_online: bool | None = None
         self.on_link: Callable[[bool], None] | None = None
-        c = paho_client(self.url, f"{hall}-{device}", device,
+        c = paho_client(self.url, f"{hall}-{device}", topics.username(hall, device),
                         (topics.status(hall, device), protocols.encode(protocols.status(False))),
                         clean_session=clean_session)
         c.on_connect, c.on_message, c.on_disconnect = self._on_connect, self._on_message, self._on_disconnect

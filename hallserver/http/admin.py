@@ -11,6 +11,7 @@ from hallserver.auth import ROLES, check_password_rules, hash_password
 from hallserver.http.auth import Admin, authenticator, form_fields
 from hallserver.http.pages import render
 from hallserver.store.accounts import Accounts, DuplicateUser
+from protocols import topics
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,7 +31,7 @@ def _devices(request: Request) -> list[dict]:
     creds = _credentials(request)
     rows = []
     for d in rt.config.devices.values():
-        st, login = health.get(d.id), creds.find(d.id)
+        st, login = health.get(d.id), creds.find(topics.username(rt.config.id, d.id))
         rows.append({"id": d.id, "kind": d.kind, "counter": d.counter,
                      "online": st.online if st else None, "seen": st.updated_at if st else None,
                      "paper": (st.data or {}).get("paper") if st else None,
@@ -146,16 +147,19 @@ def revoke_token(request: Request, who: Admin, token_id: int) -> Response:
 
 @router.post("/admin/devices/{device}/login", response_class=HTMLResponse)
 async def device_login(request: Request, who: Admin, device: str) -> Response:
-    """Issue, replace or revoke a device's broker login (the password is shown once)."""
+    """Issue, replace or revoke a device's broker login `{hall}.{device}` (the password is shown once)."""
     action = (await form_fields(request)).get("action", "")
     rt, creds = request.app.state.rt, _credentials(request)
+    if device not in rt.config.devices:
+        return _page(request, 404, "Không có thiết bị này / no such device")
+    login = topics.username(rt.config.id, device)
     try:
         if action == "issue":
-            password = creds.add(rt.config, device)
+            password = creds.add(rt.config, device, hall=rt.config.id)
         elif action == "replace":
-            password = creds.replace(device)
+            password = creds.replace(login)
         elif action == "revoke":
-            creds.revoke(device)
+            creds.revoke(login)
             password = None
         else:
             return _page(request, 422, "Thao tác không hợp lệ / unknown action")
@@ -164,13 +168,16 @@ async def device_login(request: Request, who: Admin, device: str) -> Response:
     creds.save()
     auth = authenticator(request)
     auth.accounts.audit(rt.config.id, who.username, f"device.{action}", f"device {device}", None,
-                        {"login": action}, auth.now())
-    return _page(request, 200, new_device=(device, password) if password else None)
+                        {"login": action, "username": login}, auth.now())
+    return _page(request, 200, new_device=(login, password) if password else None)
 
 
 @router.post("/admin/devices/export", response_class=HTMLResponse)
 def export_devices(request: Request, who: Admin) -> Response:
     """Write Mosquitto's password and ACL files beside the credentials; reload the broker after."""
     creds = _credentials(request)
-    passwd, acl = creds.export(creds.path.parent / "mosquitto")
+    try:
+        passwd, acl = creds.export(creds.path.parent / "mosquitto")
+    except provisioning.ProvisionError as exc:  # a file from before hall-qualified logins
+        return _page(request, 409, str(exc))
     return _page(request, 200, exported=f"{passwd} · {acl}")

@@ -159,13 +159,16 @@ def test_admin_manages_device_logins(staff, server, credentials_file):
     assert page.status_code == 200 and 'data-device="ct-05"' in page.text
     r = admin.post("/admin/devices/ct-05/login", data={"action": "issue", "csrf": csrf})
     assert r.status_code == 200
-    password = re.search(r'id="new-device".*?<code>([^<]+)</code>', r.text, re.S).group(1)
+    hall = server.config.id
+    found = re.search(r'id="new-device".*?<b>([^<]+)</b>.*?<code>([^<]+)</code>', r.text, re.S)
+    assert found.group(1) == f"{hall}.ct-05"  # the login to enter on the device
+    password = found.group(2)
     r = admin.post("/admin/devices/export", data={"csrf": csrf})
     assert r.status_code == 200
     hashes = read_password_file(credentials_file.parent / "mosquitto" / "passwd")
-    assert verify_password(password, hashes["ct-05"])  # what Mosquitto will check
+    assert verify_password(password, hashes[f"{hall}.ct-05"])  # what Mosquitto will check
     acl = (credentials_file.parent / "mosquitto" / "acl").read_text()
-    assert f"user ct-05\ntopic write qms/{server.config.id}/dev/ct-05/up\n" in acl
+    assert f"user {hall}.ct-05\ntopic write qms/{hall}/dev/ct-05/up\n" in acl
     r = admin.post("/admin/devices/ct-05/login", data={"action": "issue", "csrf": csrf})
     assert r.status_code == 409 and "replace" in r.text  # a second login is refused: replace it
     r = admin.post("/admin/devices/ct-05/login", data={"action": "revoke", "csrf": csrf})

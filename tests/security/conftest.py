@@ -15,7 +15,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from support.require import require_binary
 
 from broker.mosquitto import MosquittoProcess
-from hallserver.provisioning import Credentials
+from hallserver.domain.config import HallConfig
+from hallserver.provisioning import SERVER_USERNAME, Credentials
 from hallserver.settings import load_hall_config
 
 HALL = "demo"
@@ -23,11 +24,18 @@ HALL = "demo"
 DEVICES = ("ct-05", "led-05", "rb-05", "ct-04", "kiosk-1", "screen-1")
 
 
+def login(user: str | None, hall: str = HALL) -> str | None:
+    """A device id of `hall` as its broker login `{hall}.{device}`; full logins and the server's stay."""
+    if user is None or "." in user or user == SERVER_USERNAME:
+        return user
+    return f"{hall}.{user}"
+
+
 @dataclass
 class SecuredBroker:
     mosquitto: MosquittoProcess
     creds: Credentials
-    passwords: dict[str, str]
+    passwords: dict[str, str]  # by login
     files: Path
 
     @property
@@ -35,7 +43,8 @@ class SecuredBroker:
         return self.mosquitto.port
 
     def url(self, user: str) -> str:
-        return f"mqtt://{user}:{self.passwords[user]}@127.0.0.1:{self.port}"
+        name = login(user)
+        return f"mqtt://{name}:{self.passwords[name or '']}@127.0.0.1:{self.port}"
 
     def apply(self) -> None:
         """Export the credentials and make Mosquitto re-read them (SIGHUP), as an installer does."""
@@ -43,24 +52,31 @@ class SecuredBroker:
         self.mosquitto.reload()
 
 
-@pytest.fixture
-def secured(tmp_path: Path) -> Iterator[SecuredBroker]:
-    """Mosquitto with anonymous access off and the generated password_file and acl_file."""
-    config = load_hall_config(None)
+def start_secured(tmp_path: Path, configs: list[HallConfig], devices: tuple[str, ...] = DEVICES) -> SecuredBroker:
+    """Provision the server and `devices` in every hall of `configs` (one credentials file, as
+    for a province), export, and start Mosquitto on the generated files."""
     creds = Credentials(tmp_path / "hall.credentials.json")
-    passwords = {"hallserver": creds.add(config, "hallserver", kind="server")}
-    for device in DEVICES:
-        passwords[device] = creds.add(config, device)
+    passwords = {SERVER_USERNAME: creds.add(configs, SERVER_USERNAME, kind="server", hall=configs[0].id)}
+    for config in configs:
+        for device in devices:
+            passwords[f"{config.id}.{device}"] = creds.add(configs, device, hall=config.id)
     creds.save()
     files = tmp_path / "broker"
     passwd, acl = creds.export(files)
     extra = f"allow_anonymous false\npassword_file {passwd}\nacl_file {acl}"
     proc = MosquittoProcess(require_binary("mosquitto", "mosquitto"), extra_config=extra)
     proc.start()
+    return SecuredBroker(proc, creds, passwords, files)
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[SecuredBroker]:
+    """Mosquitto with anonymous access off and the generated password_file and acl_file."""
+    broker = start_secured(tmp_path, [load_hall_config(None)])
     try:
-        yield SecuredBroker(proc, creds, passwords, files)
+        yield broker
     finally:
-        proc.stop()
+        broker.mosquitto.stop()
 
 
 class Peer:
@@ -119,10 +135,10 @@ class Peer:
             assert found, f"nothing matching arrived; got {self.messages}"
             return next(i for i, (t, m) in enumerate(self.messages) if predicate(t, m))
 
-    def request(self, device: str, msg: dict) -> dict:
+    def request(self, device: str, msg: dict, hall: str = HALL) -> dict:
         """Publish on the device's `up` and wait for the reply on its `down`."""
-        self.publish(f"qms/{HALL}/dev/{device}/up", msg)
-        i = self.wait_for(lambda t, m: t.endswith(f"/dev/{device}/down") and m.get("re") == msg["id"])
+        self.publish(f"qms/{hall}/dev/{device}/up", msg)
+        i = self.wait_for(lambda t, m: t == f"qms/{hall}/dev/{device}/down" and m.get("re") == msg["id"])
         return self.messages[i][1]
 
     def close(self) -> None:
@@ -130,17 +146,24 @@ class Peer:
         self.client.loop_stop()
 
 
-@pytest.fixture
-def peer(secured: SecuredBroker) -> Iterator[Callable[..., Peer]]:
-    """peer("ct-05") -> a connected Peer with that device's password (or `password=`)."""
+def peer_factory(secured: SecuredBroker) -> tuple[Callable[..., Peer], list[Peer]]:
     peers: list[Peer] = []
 
     def make(user: str | None, password: str | None = None, client_id: str | None = None) -> Peer:
-        p = Peer(secured.port, user, password if password is not None else secured.passwords.get(user or ""),
-                 client_id)
+        name = login(user)
+        p = Peer(secured.port, name, password if password is not None else secured.passwords.get(name or ""),
+                 client_id or f"peer-{name}")
         peers.append(p)
         return p
 
+    return make, peers
+
+
+@pytest.fixture
+def peer(secured: SecuredBroker) -> Iterator[Callable[..., Peer]]:
+    """peer("ct-05") -> a Peer connected as `demo.ct-05` with its password (or `password=`);
+    peer("b.ct-05") for another hall's device, peer("hallserver") for the server."""
+    make, peers = peer_factory(secured)
     yield make
     for p in peers:
         p.close()

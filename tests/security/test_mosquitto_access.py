@@ -103,12 +103,12 @@ def test_a_revoked_device_is_shut_out(secured: SecuredBroker, peer: Callable[...
     again = peer("rb-05", client_id="rb-05-again")
     assert not again.accepted
     assert not terminal.dropped.is_set() and peer("ct-05", client_id="ct-05-again").accepted
-    assert "revoked rb-05" in capsys.readouterr().out
+    assert "revoked demo.rb-05" in capsys.readouterr().out
 
 
 def test_a_replaced_password_stops_the_old_one(secured: SecuredBroker, peer: Callable[..., Peer]) -> None:
-    old = secured.passwords["led-05"]
-    secured.creds.replace("led-05", "brand-new-password")
+    old = secured.passwords["demo.led-05"]
+    secured.creds.replace("demo.led-05", "brand-new-password")
     secured.apply()
     assert not peer("led-05", old, "led-old").accepted
     assert peer("led-05", "brand-new-password", "led-new").accepted

@@ -14,11 +14,12 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from support.require import require_binary
 
+from broker.acl import SERVER_KIND, Account
 from broker.passwords import hash_password, read_password_file, verify_password
 from hallserver.__main__ import main
 from hallserver.bootstrap import Runtime
 from hallserver.provisioning import Credentials, ProvisionError, start_embedded
-from hallserver.settings import Settings, load_hall_config
+from hallserver.settings import DEMO_CONFIG, Settings, load_hall_config
 
 from .conftest import Peer
 
@@ -54,7 +55,8 @@ def test_cli_add_replace_revoke_list_export(tmp_path: Path, capsys: pytest.Captu
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, _ = run_cli(tmp_path, capsys, "add", "--device", "ct-05", "--kind", "terminal", "--counter", "5",
                            "--hall", "demo")
-    assert code == 0 and "added ct-05 (terminal, counter 5) in hall demo" in out
+    assert code == 0 and "added demo.ct-05 (terminal, counter 5) in hall demo" in out
+    assert "device URL: mqtt://demo.ct-05:" in out
     password = out.split("keep it on the device): ")[1].split()[0]
     stored = json.loads((tmp_path / "creds.json").read_text())["accounts"][0]
     assert password not in json.dumps(stored) and verify_password(password, stored["password_hash"])
@@ -67,7 +69,8 @@ def test_cli_add_replace_revoke_list_export(tmp_path: Path, capsys: pytest.Captu
                       (("--device", "ct-99"), "not declared"),
                       (("--device", "led-05", "--kind", "terminal"), "declared as led at counter 5"),
                       (("--device", "led-05", "--counter", "4"), "declared as led"),
-                      (("--device", "led-05", "--hall", "other"), "not the configured hall")):
+                      (("--device", "led-05", "--hall", "other"), "hall 'other' is not configured"),
+                      (("--device", "Bad.Id", "--kind", "server"), "a server login is a slug")):
         code, _, err = run_cli(tmp_path, capsys, "add", *args)
         assert code == 1 and why in err, err
 
@@ -76,15 +79,15 @@ def test_cli_add_replace_revoke_list_export(tmp_path: Path, capsys: pytest.Captu
     assert run_cli(tmp_path, capsys, "revoke", "--device", "rb-05")[0] == 0
     assert run_cli(tmp_path, capsys, "revoke", "--device", "rb-05")[0] == 1
     code, out, _ = run_cli(tmp_path, capsys, "list")
-    assert "ct-05" in out and "rb-05" in out and "revoked" in out and "hallserver" in out
+    assert "demo.ct-05" in out and "demo.rb-05" in out and "revoked" in out and "hallserver" in out
 
     code, out, _ = run_cli(tmp_path, capsys, "export", "--out", str(tmp_path / "etc"))
     assert code == 0 and "(2 logins)" in out
     users = read_password_file(tmp_path / "etc" / "passwd")
-    assert sorted(users) == ["ct-05", "hallserver"] and not verify_password(password, users["ct-05"])
+    assert sorted(users) == ["demo.ct-05", "hallserver"] and not verify_password(password, users["demo.ct-05"])
     acl = (tmp_path / "etc" / "acl").read_text()
     assert "user hallserver\ntopic readwrite qms/demo/#\n" in acl and "rb-05" not in acl
-    assert ("user ct-05\ntopic write qms/demo/dev/ct-05/up\ntopic write qms/demo/dev/ct-05/status\n"
+    assert ("user demo.ct-05\ntopic write qms/demo/dev/ct-05/up\ntopic write qms/demo/dev/ct-05/status\n"
             "topic read qms/demo/dev/ct-05/down\ntopic read qms/demo/dev/ct-05/state\ntopic read qms/demo/calls\n"
             "topic read qms/demo/board\ntopic read qms/demo/server/status\n") in acl
     assert stat.S_IMODE((tmp_path / "etc" / "acl").stat().st_mode) == 0o640
@@ -98,7 +101,98 @@ def test_a_revoked_device_can_be_added_again(tmp_path: Path) -> None:
     with pytest.raises(ProvisionError):
         creds.replace("rb-05")
     creds.add(config, "rb-05", password="again-pw")
-    assert [r.username for r in creds.active()] == ["rb-05"]
+    assert [r.username for r in creds.active()] == ["demo.rb-05"]
+
+
+def hall_files(directory: Path, *halls: str) -> list[Path]:
+    """The demo hall's configuration under other hall ids (a province's commune centres)."""
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    assert text.count('\nid = "demo"\n') == 1
+    directory.mkdir(parents=True, exist_ok=True)
+    files = []
+    for hall in halls:
+        files.append(directory / f"{hall}.toml")
+        files[-1].write_text(text.replace('\nid = "demo"\n', f'\nid = "{hall}"\n'), encoding="utf-8")
+    return files
+
+
+def test_a_province_file_holds_several_halls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One credentials file for the province: logins carry their hall, the same device id in two
+    halls is two logins, and the server login reads and writes each hall by an explicit pattern."""
+    halls = hall_files(tmp_path / "halls", "xa-an-binh", "xa-tan-my")
+    province = ("--config", str(tmp_path / "halls"))  # a directory of hall configurations
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        code = main(["provision", *province, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, _, err = cli("add", "--device", "ct-05")
+    assert code == 1 and "halls xa-an-binh, xa-tan-my are configured; say which with --hall" in err
+    for hall in ("xa-an-binh", "xa-tan-my"):
+        code, out, _ = cli("add", "--device", "ct-05", "--hall", hall)
+        assert code == 0 and f"added {hall}.ct-05 (terminal, counter 5) in hall {hall}" in out, out
+    assert cli("add", "--device", "hallserver", "--kind", "server", "--hall", "xa-an-binh")[0] == 0
+    assert (tmp_path / "halls" / "credentials.json").is_file()  # beside the configurations
+    # the same with one --config per hall file (and the credentials file named)
+    files = ("--credentials", str(tmp_path / "halls" / "credentials.json"), "--config", str(halls[0]),
+             "--config", str(halls[1]))
+    assert main(["provision", *files, "add", "--device", "rb-05", "--hall", "xa-tan-my"]) == 0
+    assert "added xa-tan-my.rb-05 (rating, counter 5)" in capsys.readouterr().out
+    assert cli("revoke", "--device", "xa-tan-my.rb-05")[0] == 0
+    code, _, err = cli("revoke", "--device", "ct-05")
+    assert code == 1 and "say which with --hall" in err
+    code, out, _ = cli("revoke", "--device", "ct-05", "--hall", "xa-tan-my")
+    assert code == 0 and "revoked xa-tan-my.ct-05" in out
+    code, out, _ = cli("replace", "--device", "xa-an-binh.ct-05")
+    assert code == 0 and "new password for xa-an-binh.ct-05" in out
+
+    assert cli("export", "--out", str(tmp_path / "etc"))[0] == 0
+    acl = (tmp_path / "etc" / "acl").read_text()
+    assert "user hallserver\ntopic readwrite qms/xa-an-binh/#\n" in acl  # xa-tan-my has no active login left
+    assert "user xa-an-binh.ct-05\ntopic write qms/xa-an-binh/dev/ct-05/up\n" in acl and "xa-tan-my.ct-05" not in acl
+    creds = Credentials(tmp_path / "halls" / "credentials.json")
+    configs = [load_hall_config(f) for f in halls]
+    creds.add(configs, "ct-05", hall="xa-tan-my", password="pw")
+    creds.add(configs, "led-05", hall="xa-tan-my", password="pw")
+    server = next(a for a in creds.accounts() if a.username == "hallserver")
+    assert server.reads() == server.writes() == ["qms/xa-an-binh/#", "qms/xa-tan-my/#"]
+    assert sorted(read_password_file(creds.export(tmp_path / "etc2")[0])) == [
+        "hallserver", "xa-an-binh.ct-05", "xa-tan-my.ct-05", "xa-tan-my.led-05"]
+    assert "topic readwrite qms/xa-tan-my/#" in (tmp_path / "etc2" / "acl").read_text()
+
+
+def test_logins_carry_their_hall() -> None:
+    h = hash_password("x")
+    assert Account("demo.ct-05", "demo", "terminal", h, "ct-05").writes()[0] == "qms/demo/dev/ct-05/up"
+    for bad in (("ct-05", "demo", "terminal", h, "ct-05"), ("other.ct-05", "demo", "terminal", h, "ct-05"),
+                ("demo.ct-05", "demo", "terminal", h, "ct-05", ("b",)), ("a.b", "demo", SERVER_KIND, h),
+                ("hallserver", "demo", SERVER_KIND, h, None, ("b/#",))):
+        with pytest.raises(ValueError):
+            Account(*bad)
+
+
+def test_an_older_file_with_bare_logins_is_refused_until_migrated(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Files written before logins carried their hall: nothing is exported from them by mistake;
+    `migrate` renames the device logins and keeps their passwords."""
+    path = tmp_path / "creds.json"
+    old = {"v": 1, "accounts": [
+        {"username": "ct-05", "hall": "demo", "kind": "terminal", "password_hash": hash_password("kept"),
+         "device": "ct-05", "counter": 5, "created_at": "2026-01-01T00:00:00+00:00",
+         "changed_at": "2026-01-01T00:00:00+00:00", "revoked_at": None},
+        {"username": "hallserver", "hall": "demo", "kind": "server", "password_hash": hash_password("srv"),
+         "device": None, "counter": None, "created_at": "", "changed_at": "", "revoked_at": None}]}
+    path.write_text(json.dumps(old))
+    code, _, err = run_cli(tmp_path, capsys, "export", "--out", str(tmp_path / "etc"))
+    assert code == 1 and "provision migrate" in err and "ct-05" in err
+    assert not (tmp_path / "etc").exists()
+    assert run_cli(tmp_path, capsys, "add", "--device", "led-05")[0] == 1
+    code, out, _ = run_cli(tmp_path, capsys, "migrate")
+    assert code == 0 and "ct-05 -> demo.ct-05" in out and "1 logins renamed" in out
+    assert run_cli(tmp_path, capsys, "export", "--out", str(tmp_path / "etc"))[0] == 0
+    users = read_password_file(tmp_path / "etc" / "passwd")
+    assert verify_password("kept", users["demo.ct-05"]) and verify_password("srv", users["hallserver"])
 
 
 def _connack(port: int, user: str | None, password: str | None) -> mqtt.ReasonCode:
@@ -132,12 +226,13 @@ def test_embedded_broker_outside_the_demo_takes_only_provisioned_logins(tmp_path
         rt = Runtime(settings, config).start()  # the server logs in with its one-off password
         try:
             assert rt.adapter is not None and rt.adapter.connected.wait(10)
-            assert not _connack(broker.port, "ct-05", password).is_failure
-            for user, pw in (("ct-05", "wrong"), ("ct-04", "x"), (None, None), ("hallserver", "guess")):
+            assert not _connack(broker.port, "demo.ct-05", password).is_failure
+            for user, pw in (("demo.ct-05", "wrong"), ("demo.ct-04", "x"), ("ct-05", password), (None, None),
+                             ("hallserver", "guess")):
                 assert _connack(broker.port, user, pw).is_failure, user
             # amqtt's topic ACL: a device's publish on another device's `up` reaches nobody
             spy = Peer(broker.port, "hallserver", settings.mqtt_url.split(":")[2].split("@")[0], "spy")
-            device = Peer(broker.port, "ct-05", password, "ct-05-peer")
+            device = Peer(broker.port, "demo.ct-05", password, "ct-05-peer")
             try:
                 spy.subscribe("qms/demo/dev/+/up")
                 device.publish("qms/demo/dev/ct-04/up", {"v": 1, "forged": True})
@@ -181,8 +276,8 @@ def test_production_mosquitto_conf_starts_and_refuses_anonymous(tmp_path: Path) 
     threading.Thread(target=read, daemon=True).start()
     try:
         assert running.wait(10), "mosquitto did not start with the production configuration"
-        assert not _connack(port, "ct-05", password).is_failure
-        assert _connack(port, None, None).is_failure and _connack(port, "ct-05", "x").is_failure
+        assert not _connack(port, "demo.ct-05", password).is_failure
+        assert _connack(port, None, None).is_failure and _connack(port, "demo.ct-05", "x").is_failure
     finally:
         proc.terminate()
         proc.wait(10)
