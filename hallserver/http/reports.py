@@ -55,12 +55,22 @@ def period_of(rt: Runtime, lo: date, hi: date) -> Period:
     return load_period(rt.store, rt.config.id, lo, hi, rt.service.tz, rt.service.now())
 
 
-def _charts(period: Period, rt: Runtime, lang: str, service: str | None = None) -> dict[str, str]:
+def _counter_filter(rt: Runtime, counter: str | None) -> int | None:
+    """The counter of the hour and weekday tables' filter (unknown or empty: every counter)."""
+    try:
+        number = int(counter) if counter else None
+    except ValueError:
+        return None
+    return number if number in rt.config.counters else None
+
+
+def _charts(period: Period, rt: Runtime, lang: str, service: str | None = None,
+            counter: int | None = None) -> dict[str, str]:
     def t(vi: str, en: str) -> str:
         return en if lang == "en" else vi
 
     cfg = rt.config
-    hours = figures.by_hour(period, cfg, service)
+    hours = figures.by_hour(period, cfg, service, counter)
     days = figures.by_day(period, cfg)
     targets = [s.target_wait_min for s in cfg.services.values()]
     target = cfg.services[service].target_wait_min if service in cfg.services else max(set(targets), key=targets.count)
@@ -86,21 +96,24 @@ def _charts(period: Period, rt: Runtime, lang: str, service: str | None = None) 
 
 @router.get("/reports", response_class=HTMLResponse, include_in_schema=False)
 def reports_page(request: Request, who: Reports, view: str = "day", day: str | None = None,
-                 start: str | None = None, end: str | None = None, service: str | None = None) -> HTMLResponse:
+                 start: str | None = None, end: str | None = None, service: str | None = None,
+                 counter: str | None = None) -> HTMLResponse:
     rt = _rt(request)
     today = rt.service.now().date()
     view, lo, hi = resolve(today, view, day, start, end)
     period = period_of(rt, lo, hi)
     service = service if service in rt.config.services else None
-    shown = [tables.TABLES[name](period, rt.config) if name not in ("hours", "weekdays")
-             else tables.TABLES[name](period, rt.config, service) for name in tables.TABLES]
+    number = _counter_filter(rt, counter)
+    shown = [tables.build(name, period, rt.config, service, number) for name in tables.TABLES]
     step = {"day": 1, "week": 7}.get(view)
     prev_day = lo - timedelta(days=step) if step else (lo - timedelta(days=1)).replace(day=1)
     next_day = hi + timedelta(days=1)
     query = f"view={view}&day={lo.isoformat()}" if view != "custom" else f"view=custom&start={lo}&end={hi}"
     return render(request, "reports.html", view=view, start=lo, end=hi, tables=shown,
-                  summary=figures.summary(period, rt.config), charts=_charts(period, rt, lang_of(request), service),
-                  query=query + (f"&service={service}" if service else ""), service=service,
+                  summary=figures.summary(period, rt.config),
+                  charts=_charts(period, rt, lang_of(request), service, number),
+                  query=query + (f"&service={service}" if service else "") + (f"&counter={number}" if number else ""),
+                  service=service, counter=number,
                   prev_day=prev_day, next_day=next_day, today=today)
 
 
@@ -119,9 +132,11 @@ def _export(name: str, fmt: str, table_list: list[tables.Table], lang: str, stem
 
 @router.get("/reports/export/{name}.{fmt}", tags=["reports"])
 def export(request: Request, who: Reports, name: str, fmt: str, view: str = "day", day: str | None = None,
-           start: str | None = None, end: str | None = None, service: str | None = None) -> Response:
+           start: str | None = None, end: str | None = None, service: str | None = None,
+           counter: str | None = None) -> Response:
     """A report table (officers, services, counters, hours, weekdays, days, late; `all` in XLSX) as
-    CSV or XLSX, for the same period choices as the reports page."""
+    CSV or XLSX, for the same period choices as the reports page; the hour and weekday tables
+    follow the `service` and `counter` filter."""
     rt = _rt(request)
     view, lo, hi = resolve(rt.service.now().date(), view, day, start, end)
     if name != "all" and name not in tables.TABLES:
@@ -129,8 +144,8 @@ def export(request: Request, who: Reports, name: str, fmt: str, view: str = "day
     period = period_of(rt, lo, hi)
     service = service if service in rt.config.services else None
     names = list(tables.TABLES) if name == "all" else [name]
-    built = [tables.TABLES[n](period, rt.config, service) if n in ("hours", "weekdays")
-             else tables.TABLES[n](period, rt.config) for n in names]
+    number = _counter_filter(rt, counter)
+    built = [tables.build(n, period, rt.config, service, number) for n in names]
     return _export(name, fmt, built, lang_of(request), f"{rt.config.id}-{name}-{lo}-{hi}")
 
 

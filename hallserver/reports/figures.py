@@ -191,11 +191,17 @@ def counters(period: Period, config: HallConfig) -> list[dict]:
 
 
 # ---------------------------------------------------------------- over time
-def by_hour(period: Period, config: HallConfig, service: str | None = None) -> list[dict]:
+def _picked(t: TicketRec, service: str | None, counter: int | None) -> bool:
+    """The filter of the hour and weekday tables: the service a ticket was issued for, and the
+    counter that had it last (as in the per-counter table; tickets never called have none)."""
+    return (service is None or t.first_service == service) and (counter is None or t.counter == counter)
+
+
+def by_hour(period: Period, config: HallConfig, service: str | None = None, counter: int | None = None) -> list[dict]:
     """Per hour of the day (by issue time): tickets issued and their waits."""
     hours: dict[int, list[TicketRec]] = defaultdict(list)
     for t in period.tickets:
-        if service is None or t.first_service == service:
+        if _picked(t, service, counter):
             hours[t.issued_at.hour].append(t)
     if not hours:
         return []
@@ -208,11 +214,12 @@ def by_hour(period: Period, config: HallConfig, service: str | None = None) -> l
     return rows
 
 
-def by_weekday(period: Period, config: HallConfig, service: str | None = None) -> list[dict]:
+def by_weekday(period: Period, config: HallConfig, service: str | None = None,
+               counter: int | None = None) -> list[dict]:
     days: dict[int, list[TicketRec]] = defaultdict(list)
     open_days: dict[int, set[date]] = defaultdict(set)
     for t in period.tickets:
-        if service is None or t.first_service == service:
+        if _picked(t, service, counter):
             days[t.day.weekday()].append(t)
             open_days[t.day.weekday()].add(t.day)
     rows = []

@@ -95,16 +95,31 @@ def counters_table(period: Period, config: HallConfig) -> Table:
     return Table("counters", "Theo quầy", "Per counter", cols, rows)
 
 
-def hours_table(period: Period, config: HallConfig, service: str | None = None) -> Table:
+def hours_table(period: Period, config: HallConfig, service: str | None = None,
+                counter: int | None = None) -> Table:
     cols = [Column("hour", "Giờ", "Hour"), Column("issued", "Số đã cấp", "Issued", "int"), *WAIT_COLUMNS]
-    return Table("hours", "Theo giờ trong ngày", "By hour of day", cols, figures.by_hour(period, config, service))
+    return Table("hours", "Theo giờ trong ngày", "By hour of day", cols,
+                 figures.by_hour(period, config, service, counter))
 
 
-def weekdays_table(period: Period, config: HallConfig, service: str | None = None) -> Table:
+def weekdays_table(period: Period, config: HallConfig, service: str | None = None,
+                   counter: int | None = None) -> Table:
     cols = [Column("weekday", "Thứ", "Weekday"), Column("days", "Số ngày", "Days", "int"),
             Column("issued", "Số đã cấp", "Issued", "int"),
             Column("issued_per_day", "Số/ngày", "Issued per day", "num"), *WAIT_COLUMNS]
-    return Table("weekdays", "Theo thứ trong tuần", "By weekday", cols, figures.by_weekday(period, config, service))
+    return Table("weekdays", "Theo thứ trong tuần", "By weekday", cols,
+                 figures.by_weekday(period, config, service, counter))
+
+
+FILTERED = ("hours", "weekdays")  # the tables that follow the service and counter filter
+
+
+def build(name: str, period: Period, config: HallConfig, service: str | None = None,
+          counter: int | None = None) -> Table:
+    """A table by name, with the filter where it applies."""
+    if name in FILTERED:
+        return TABLES[name](period, config, service, counter)
+    return TABLES[name](period, config)
 
 
 def days_table(period: Period, config: HallConfig) -> Table:
