@@ -43,6 +43,78 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
     duplicate: bool = False
     resend_state: bool = False  # the device asked for its state again
+    hall: str = ""
+    recorded: bool = False  # part of a batch: its reply stands only if the batch commits
+
+
+class Batch:
+    """Group commit: device messages, of one hall or several, applied in arrival order and committed
+    in one transaction. Each hall touched stays locked from its first message to the commit, so a
+    tick or a manager's command can't record events between a message's apply and its commit.
+    If the commit fails, every reply of the batch becomes `unavailable` and the halls are rebuilt
+    from the store: what was applied in memory but not recorded is forgotten, as with one message.
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.units: list[tuple] = []
+        self.outcomes: list[Outcome] = []
+        self.answered: dict[tuple[str, str, str], dict] = {}  # replies known (stored or in this batch)
+        self.looked_up: set[tuple[str, str, str]] = set()
+        self.new_keys: set[tuple[str, str, str]] = set()  # answered in this batch, not yet committed
+        self.held: list[HallService] = []
+
+    def prefetch(self, keys: list[tuple[str, str, str]]) -> None:
+        """Look up which of these (hall, device, msg_id) were answered before, in one query."""
+        keys = [k for k in keys if k not in self.looked_up]
+        self.answered.update(self.store.processed_replies(keys))
+        self.looked_up.update(keys)
+
+    def stored_reply(self, key: tuple[str, str, str]) -> dict | None:
+        if key not in self.answered and key not in self.looked_up:
+            self.prefetch([key])
+        return self.answered.get(key)
+
+    def hold(self, service: HallService) -> None:
+        if service not in self.held:
+            service.lock.acquire()
+            self.held.append(service)
+
+    def add(self, service: HallService, outcome: Outcome, unit: tuple) -> None:
+        device, msg_id = unit[2][0], unit[2][1]
+        self.answered[(service.config.id, device, msg_id)] = unit[2][2]
+        self.new_keys.add((service.config.id, device, msg_id))
+        self.units.append(unit)
+        self.depends(outcome)
+
+    def depends(self, outcome: Outcome) -> None:
+        """This outcome stands only if the batch commits (its own rows, or a repeat of them)."""
+        outcome.recorded = True
+        self.outcomes.append(outcome)
+
+    def commit(self) -> bool:
+        """Record everything in one transaction; False (and replies made `unavailable`) if it failed."""
+        try:
+            if self.units:
+                self.store.record_many(self.units)
+            return True
+        except SQLAlchemyError as exc:
+            log.error("store failed, %d commands not recorded: %s", len(self.units), exc)
+            for service in self.held:
+                service.metrics["store_errors"] += 1
+                service._stale = True
+            for outcome in self.outcomes:
+                msg_id = outcome.reply["re"] if outcome.reply else ""
+                outcome.reply = protocols.error_reply(msg_id, "unavailable")
+                outcome.events, outcome.resend_state = [], False
+            for service in self.held:
+                service.metrics["refused.unavailable"] += sum(o.hall == service.config.id for o in self.outcomes)
+                service._fresh()  # rebuild now, from what the store holds
+            return False
+        finally:
+            for service in reversed(self.held):
+                service.lock.release()
+            self.held.clear()
 
 
 class HallService:
@@ -98,53 +170,66 @@ class HallService:
 
     # ------------------------------------------------------------ device messages
     def handle_up(self, device_id: str, payload: bytes) -> Outcome:
+        """One device message in its own transaction (the kiosk page, tests); the MQTT adapter
+        batches several through `parse_up` and `apply`."""
+        parsed = self.parse_up(device_id, payload)
+        if isinstance(parsed, Outcome):
+            return parsed
+        batch = Batch(self.store)
+        outcome = self.apply(device_id, parsed, batch)
+        batch.commit()
+        return outcome
+
+    def parse_up(self, device_id: str, payload: bytes) -> dict | Outcome:
+        """The checked message, or the outcome of a malformed one (answered when it had an id)."""
         self.metrics["messages_in"] += 1
         try:
-            msg = protocols.parse_up(payload)
+            return protocols.parse_up(payload)
         except protocols.ProtocolError as exc:
             self.metrics["malformed." + exc.code] += 1
             log.warning("malformed message from %s: %s", device_id, exc)
             if exc.msg_id is None:
-                return Outcome(None)
-            return Outcome(self._error(exc.msg_id, exc.code, exc.detail))
-        msg_id = msg["id"]
+                return Outcome(None, hall=self.config.id)
+            return Outcome(self._error(exc.msg_id, exc.code, exc.detail), hall=self.config.id)
+
+    def apply(self, device_id: str, msg: dict, batch: Batch) -> Outcome:
+        """Apply a parsed message to the live hall; its rows join `batch`, committed by the caller."""
+        hall_id, msg_id = self.config.id, msg["id"]
         device = self.config.devices.get(device_id)
         if device is None:
             self.metrics["refused.unknown_device"] += 1
             log.warning("message from unknown device %s", device_id)
-            return Outcome(self._error(msg_id, "unknown_device", device_id))
-        with self.lock:
-            if not self._fresh():
-                return Outcome(self._error(msg_id, "unavailable"))
-            try:
-                stored = self.store.processed_reply(self.config.id, device_id, msg_id)
-            except SQLAlchemyError as exc:
-                log.error("store unavailable: %s", exc)
-                self.metrics["store_errors"] += 1
-                return Outcome(self._error(msg_id, "unavailable"))
-            if stored is not None:
-                self.metrics["duplicates"] += 1
-                return Outcome(stored, duplicate=True)
-            now = self.now()
-            resend = msg["t"] == "state.get"
-            try:
-                if not protocols.allowed(device.kind, msg["t"]):
-                    raise Refused("wrong_device_kind", f"{device.kind} cannot send {msg['t']}")
-                events, fields = self._dispatch(device, msg, now)
-                reply = protocols.reply(msg_id, fields)
-            except Refused as r:
-                self.metrics["refused." + r.code] += 1
-                events, reply = r.events, self._error(msg_id, r.code, r.detail)
-            try:
-                self.store.record(self.config.id, events, (device_id, msg_id, reply, now))
-            except SQLAlchemyError as exc:
-                log.error("store failed, command of %s not recorded: %s", device_id, exc)
-                self.metrics["store_errors"] += 1
-                self._stale = True
-                self._fresh()
-                return Outcome(self._error(msg_id, "unavailable"))
-            self.metrics["commands"] += 1
-            return Outcome(reply, events, resend_state=resend)
+            return Outcome(self._error(msg_id, "unknown_device", device_id), hall=hall_id)
+        batch.hold(self)
+        if not self._fresh():
+            return Outcome(self._error(msg_id, "unavailable"), hall=hall_id)
+        key = (hall_id, device_id, msg_id)
+        try:
+            stored = batch.stored_reply(key)
+        except SQLAlchemyError as exc:
+            log.error("store unavailable: %s", exc)
+            self.metrics["store_errors"] += 1
+            return Outcome(self._error(msg_id, "unavailable"), hall=hall_id)
+        if stored is not None:
+            self.metrics["duplicates"] += 1
+            outcome = Outcome(stored, duplicate=True, hall=hall_id)
+            if key in batch.new_keys:  # the same id twice in one batch
+                batch.depends(outcome)
+            return outcome
+        now = self.now()
+        resend = msg["t"] == "state.get"
+        try:
+            if not protocols.allowed(device.kind, msg["t"]):
+                raise Refused("wrong_device_kind", f"{device.kind} cannot send {msg['t']}")
+            events, fields = self._dispatch(device, msg, now)
+            reply = protocols.reply(msg_id, fields)
+        except Refused as r:
+            self.metrics["refused." + r.code] += 1
+            events, reply = r.events, self._error(msg_id, r.code, r.detail)
+        self.metrics["commands"] += 1
+        outcome = Outcome(reply, events, resend_state=resend, hall=hall_id)
+        batch.add(self, outcome, (hall_id, events, (device_id, msg_id, reply, now), []))
+        return outcome
 
     def _error(self, msg_id: str, code: str, detail: str = "") -> dict:
         reply = protocols.error_reply(msg_id, code)
@@ -159,10 +244,11 @@ class HallService:
         if t == "ticket.take":
             if device.services and msg["service"] not in device.services:
                 raise Refused("unknown_service", msg["service"])
-            events = hall.take_ticket(now, msg["service"], msg.get("priority"), self.new_token(), device.id)
+            events = hall.take_ticket(now, msg["service"], msg.get("priority"), self.new_token(), device.id,
+                                      take=msg["id"])
             ticket = hall.tickets[events[0].data["number"]]
             return events, {"ticket": views.ticket_reply(ticket, hall)}
-        if t in ("ticket.printed", "ticket.block", "ticket.offline"):
+        if t in ("ticket.printed", "ticket.block", "ticket.offline", "ticket.void"):
             return self._dispenser(device, msg, now)
         if t == "officer.login":
             events = hall.login(now, counter, msg["officer"], msg["pin"])
@@ -191,10 +277,13 @@ class HallService:
         return simple[t](), {}
 
     def _dispenser(self, device: Device, msg: dict, now: datetime) -> tuple[list[Event], dict]:
-        """A dispenser's print confirmations and offline blocks (protocols/README.md, section 3)."""
+        """A dispenser's print confirmations, offline blocks and voids (protocols/README.md, section 3)."""
         t, hall = msg["t"], self.hall
         if t == "ticket.printed":
             return hall.ticket_printed(now, device.id, msg["number"]), {}
+        if t == "ticket.void":
+            events = hall.void_take(now, device.id, msg["take"])
+            return events, {"void": {"take": msg["take"], "number": hall.takes.get((device.id, msg["take"]))}}
         if t == "ticket.block":
             events = hall.reserve_block(now, device.id, device.services or tuple(self.config.services), msg["size"])
             blocks = [[code, self.config.services[code].prefix, first, last]

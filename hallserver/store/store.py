@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy import Engine, create_engine, delete, event, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallserver.domain.model import Event
@@ -30,6 +30,8 @@ from hallserver.store.models import (
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+# one command's rows: (hall, events, (device, msg_id, reply, at) or None, extra rows such as an audit entry)
+Unit = tuple[str, list[Event], tuple[str, str, dict, datetime] | None, list[object]]
 
 
 def make_engine(url: str) -> Engine:
@@ -93,6 +95,17 @@ class Store:
             row = s.get(ProcessedMessageRow, (hall, device, msg_id))
             return row.reply if row else None
 
+    def processed_replies(self, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict]:
+        """The stored replies of those (hall, device, msg_id) that were already answered, in one query."""
+        keys = list(set(keys))
+        found: dict[tuple[str, str, str], dict] = {}
+        with self.sessions() as s:
+            for i in range(0, len(keys), 300):  # bounded statement size
+                cols = tuple_(ProcessedMessageRow.hall, ProcessedMessageRow.device, ProcessedMessageRow.msg_id)
+                for row in s.scalars(select(ProcessedMessageRow).where(cols.in_(keys[i:i + 300]))):
+                    found[(row.hall, row.device, row.msg_id)] = row.reply
+        return found
+
     def ticket_by_token(self, hall: str, token: str) -> TicketRow | None:
         with self.sessions() as s:
             return s.scalars(select(TicketRow).where(TicketRow.hall == hall, TicketRow.token == token)).first()
@@ -125,13 +138,19 @@ class Store:
                message: tuple[str, str, dict, datetime] | None = None, extra: Iterable[object] = ()) -> None:
         """Commit events, their projections and the reply to (device, msg_id, reply, at) in one
         transaction; `extra` rows (a manager's audit entry) go in the same transaction."""
+        self.record_many([(hall, list(events), message, list(extra))])
+
+    def record_many(self, units: Iterable[Unit]) -> None:
+        """Group commit: several commands, of one or more halls, in one transaction, in order.
+        Either all of them are recorded or none (the caller then answers `unavailable`)."""
         with self.sessions.begin() as s:
-            for e in events:
-                self._append(s, hall, e)
-            s.add_all(list(extra))
-            if message is not None:
-                device, msg_id, reply, at = message
-                s.add(ProcessedMessageRow(hall=hall, device=device, msg_id=msg_id, at=to_utc(at), reply=reply))
+            for hall, events, message, extra in units:
+                for e in events:
+                    self._append(s, hall, e)
+                s.add_all(list(extra))
+                if message is not None:
+                    device, msg_id, reply, at = message
+                    s.add(ProcessedMessageRow(hall=hall, device=device, msg_id=msg_id, at=to_utc(at), reply=reply))
 
     def set_device_status(self, hall: str, device: str, online: bool, data: dict, at: datetime) -> None:
         with self.sessions.begin() as s:
@@ -184,7 +203,7 @@ class Store:
                 t.first_called_at = t.first_called_at or at
             elif e.kind == "ticket.recalled":
                 t.recalls += 1
-            elif e.kind in ("ticket.done", "ticket.no_show", "ticket.expired"):
+            elif e.kind in ("ticket.done", "ticket.no_show", "ticket.expired", "ticket.voided"):
                 t.status, t.finished_at = e.kind.split(".")[1], at
             elif e.kind == "ticket.held":
                 t.status = "held"

@@ -3,7 +3,7 @@ schema comes from the migrations, the day is rebuilt exactly, a retry is answere
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,19 +17,9 @@ from hallserver.service import HallService
 from hallserver.settings import load_hall_config
 from hallserver.store import Store
 from hallserver.store.models import Base, OfficerSessionRow, RatingRow, TicketRow
+from tests.support.clock import Clock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-class Clock:
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw) -> None:
-        self.now += timedelta(**kw)
 
 
 @pytest.fixture
@@ -130,11 +120,11 @@ class FailingStore(Store):
 
     fail_next = False
 
-    def record(self, *args, **kw):
+    def record_many(self, *args, **kw):
         if self.fail_next:
             self.fail_next = False
             raise OperationalError("INSERT", {}, Exception("database is gone"))
-        return super().record(*args, **kw)
+        return super().record_many(*args, **kw)
 
 
 def test_store_failure_is_refused_and_loses_nothing(database_url, clock):
