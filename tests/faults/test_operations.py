@@ -1,14 +1,11 @@
-"""Operations: the Prometheus endpoint, JSON logs, and a backup of a SQLite store that restores the day."""
+"""Operations: the Prometheus endpoint and JSON logs (backups: test_backup_restore.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
-import sqlite3
 import sys
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,11 +14,6 @@ from support.server_process import ServerProcess, hall_env
 import protocols
 from firmware.pilink import Refusal
 from hallserver.metrics import Histogram, JsonFormatter, render
-from hallserver.service import HallService
-from hallserver.settings import load_hall_config
-from hallserver.store import Store
-
-from .invariants import observable
 
 SAMPLE = re.compile(r'^[a-z_]+(\{([a-z]+="([^"\\]|\\.)*",?)*\})? [-+0-9.eInf]+$')
 
@@ -95,47 +87,3 @@ def test_server_logs_json(tmp_path, mqtt_url, hall_id):
     assert logs, server.output
     entries = [json.loads(line) for line in logs]  # every line the logging module wrote is one JSON object
     assert any(e["logger"] == "hallserver.service" and "replayed" in e["message"] for e in entries)
-
-
-def test_sqlite_backup_restores_the_day(tmp_path):
-    """The documented backup (sqlite3's online backup API, as `sqlite3 hall.db ".backup copy.db"`),
-    taken while the store is open, restores the same day."""
-    tz = ZoneInfo("Asia/Ho_Chi_Minh")
-    now = datetime(2026, 11, 23, 9, 30, tzinfo=tz)
-    config = load_hall_config(None, id="backup", always_open=True)
-    src = tmp_path / "hall.db"
-    live = HallService(config, Store(f"sqlite:///{src}"), clock=lambda: now)
-    live.store.migrate()
-    live.load()
-    seq = iter(range(1, 100))
-
-    def up(device: str, t: str, fields: dict | None = None) -> dict:
-        reply = live.handle_up(device, protocols.encode(protocols.make_up(t, f"b-{next(seq)}", fields)))
-        assert reply.reply is not None and reply.reply["ok"], reply.reply
-        return reply.reply
-
-    for service in ("tu-phap", "tu-phap", "giao-thong", "ke-hoach-dau-tu"):
-        up("kiosk-1", "ticket.take", {"service": service})
-    up("ct-01", "officer.login", {"officer": "o01", "pin": "0000"})
-    up("ct-01", "call.next")
-    up("ct-01", "serve.done")
-    up("rb-01", "rating.vote", {"score": "hai-long"})
-    up("ct-01", "call.next")
-
-    copy = tmp_path / "backup.db"
-    with sqlite3.connect(src) as a, sqlite3.connect(copy) as b:
-        a.backup(b)
-    a.close()
-    b.close()
-    restored = HallService(config, Store(f"sqlite:///{copy}"), clock=lambda: now)
-    restored.load()
-    assert observable(restored) == observable(live)
-    assert [r.number for r in restored.store.ratings("backup")] == ["A001"]
-    # the restored store goes on where the live one was: the next number, and retries answered alike
-    assert restored.handle_up("kiosk-1", protocols.encode(protocols.make_up("ticket.take", "b-1", {
-        "service": "tu-phap"}))).reply["ticket"]["number"] == "A001"
-    nxt = restored.handle_up("kiosk-1", protocols.encode(protocols.make_up("ticket.take", "after-1", {
-        "service": "tu-phap"})))
-    assert nxt.reply["ticket"]["number"] == "A003"
-    live.store.close()
-    restored.store.close()
