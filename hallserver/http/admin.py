@@ -42,14 +42,41 @@ def _devices(request: Request) -> list[dict]:
 def _page(request: Request, status: int = 200, error: str | None = None, new_token: str | None = None,
           new_device: tuple[str, str] | None = None, exported: str | None = None) -> HTMLResponse:
     accounts = _accounts(request)
-    return render(request, "admin.html", status=status, users=accounts.users(), tokens=accounts.tokens(),
+    mine = _hall_of_admin(request)
+    users = [u for u in accounts.users() if mine is None or u.hall == mine]
+    return render(request, "admin.html", status=status, users=users, tokens=accounts.tokens(), admin_hall=mine,
                   roles=ROLES, officers=list(request.app.state.rt.config.officers.values()), error=error,
                   new_token=new_token, devices=_devices(request), new_device=new_device, exported=exported)
 
 
 def _user_view(row) -> dict:
     return {"username": row.username, "name": row.name, "role": row.role, "officer": row.officer,
-            "active": row.active}
+            "active": row.active, "hall": row.hall}
+
+
+ONLY_OWN_HALL = ("Quản trị viên của một sảnh chỉ quản lý người dùng của sảnh mình / "
+                 "a hall's admin manages only that hall's users")
+
+
+def _hall_of_admin(request: Request) -> str | None:
+    """The hall the signed-in admin's account is bound to (None: every hall of the server)."""
+    who = getattr(request.state, "principal", None)  # set by the Admin dependency
+    row = _accounts(request).user(who.user_id) if who is not None and who.user_id is not None else None
+    return row.hall if row is not None else None
+
+
+def _hall_choice(request: Request, choice: str, current: str | None) -> tuple[str | None, str | None]:
+    """(hall, error) from the form: "this" hall, "all" halls, or "keep" the current binding. An
+    admin bound to one hall can bind users to that hall only."""
+    if choice == "keep":
+        return current, None
+    if choice not in ("this", "all"):
+        return None, "Sảnh không hợp lệ / unknown hall choice"
+    hall = request.app.state.rt.config.id if choice == "this" else None
+    mine = _hall_of_admin(request)
+    if mine is not None and hall != mine:
+        return None, ONLY_OWN_HALL
+    return hall, None
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -62,9 +89,11 @@ async def create_user(request: Request, who: Admin) -> Response:
     f = await form_fields(request)
     username, role = f.get("username", "").strip().lower(), f.get("role", "")
     officer = f.get("officer") or None
-    error = None
+    hall, error = _hall_choice(request, f.get("hall", "this"), None)
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum() or len(username) > 64:
         error = "Tên đăng nhập: chữ, số, . - _ / username: letters, digits, . - _"
+    elif error:
+        pass
     elif role not in ROLES:
         error = "Vai trò không hợp lệ / unknown role"
     elif officer and officer not in request.app.state.rt.config.officers:
@@ -72,12 +101,12 @@ async def create_user(request: Request, who: Admin) -> Response:
     else:
         error = check_password_rules(f.get("password", ""), username)
     if error:
-        return _page(request, 422, error)
+        return _page(request, 403 if error == ONLY_OWN_HALL else 422, error)
     accounts = _accounts(request)
     now = authenticator(request).now()
     try:
         row = accounts.create_user(username, f.get("name", "").strip() or username, role,
-                                   hash_password(f["password"]), now, officer=officer)
+                                   hash_password(f["password"]), now, hall=hall, officer=officer)
     except DuplicateUser:
         return _page(request, 409, "Tên đăng nhập đã có / username taken")
     accounts.audit(None, who.username, "user.create", f"user {username}", None, _user_view(row), now)
@@ -95,6 +124,12 @@ async def update_user(request: Request, who: Admin, user_id: int) -> Response:
     row = accounts.user(user_id)
     if row is None:
         return _page(request, 404, "Không có người dùng này / no such user")
+    mine = _hall_of_admin(request)
+    if mine is not None and row.hall != mine:
+        return _page(request, 403, ONLY_OWN_HALL)
+    hall, error = _hall_choice(request, f.get("hall", "keep"), row.hall)
+    if error:
+        return _page(request, 422 if error != ONLY_OWN_HALL else 403, error)
     role = f.get("role", row.role)
     active = f.get("active", "1" if row.active else "0") == "1"
     officer = f.get("officer", row.officer or "") or None
@@ -102,7 +137,7 @@ async def update_user(request: Request, who: Admin, user_id: int) -> Response:
         return _page(request, 422, "Vai trò không hợp lệ / unknown role")
     if _is_last_admin(accounts, row, role, active):
         return _page(request, 409, "Phải còn ít nhất một quản trị viên / at least one admin must remain")
-    values: dict = {"role": role, "active": active, "officer": officer}
+    values: dict = {"role": role, "active": active, "officer": officer, "hall": hall}
     if f.get("password"):
         error = check_password_rules(f["password"], row.username)
         if error:
