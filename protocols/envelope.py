@@ -12,8 +12,7 @@ from protocols.errors import ProtocolError
 
 VERSION = 1
 MAX_PAYLOAD = 2048
-MAX_ID = 64
-_ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
+MAX_ID = messages.MAX_ID
 
 
 # device messages (up, down, state, status) stay under MAX_PAYLOAD; hall-wide snapshots for
@@ -56,12 +55,7 @@ def decode(payload, limit=MAX_PAYLOAD):
 
 
 def is_valid_id(value):
-    if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID:
-        return False
-    for ch in value:
-        if ch not in _ID_CHARS:
-            return False
-    return True
+    return messages.is_message_id(value)
 
 
 def _check_version(obj, msg_id=None):

@@ -15,6 +15,10 @@ COUNTER = "counter"  # counter number, 1..9999
 TICKET = "ticket"  # ticket number such as A001 or 1023
 BOOL = "bool"
 INT = "int"  # a non-negative integer
+ID = "id"  # a message id (1 to 64 of A-Z a-z 0-9 - _ . :), e.g. the id of an earlier ticket.take
+
+MAX_ID = 64
+ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
 
 TYPES = {
     # ticket dispenser
@@ -24,6 +28,9 @@ TYPES = {
     # a number of the block issued offline; issued_at is ISO 8601 (the device's clock, clamped)
     "ticket.offline": (("service", CODE, True), ("number", TICKET, True), ("issued_at", TEXT, True),
                        ("priority", CODE, False)),
+    # a ticket.take whose reply never came (the citizen got an offline number, or nothing):
+    # void the ticket the server may have issued for it, unless it was printed or called
+    "ticket.void": (("take", ID, True),),
     # counter terminal
     "officer.login": (("officer", CODE, True), ("pin", PIN, True)),
     "officer.logout": (),
@@ -43,7 +50,7 @@ TYPES = {
 
 # device kind -> message types it may send
 KINDS = {
-    "dispenser": ("ticket.take", "ticket.printed", "ticket.block", "ticket.offline", "state.get"),
+    "dispenser": ("ticket.take", "ticket.printed", "ticket.block", "ticket.offline", "ticket.void", "state.get"),
     "terminal": (
         "officer.login", "officer.logout", "call.next", "call.recall", "call.no_show",
         "serve.done", "serve.transfer", "serve.hold", "counter.pause", "counter.resume", "state.get",
@@ -67,6 +74,16 @@ def is_ticket_number(text):
         if "0" <= ch <= "9":
             digit = True
     return digit
+
+
+def is_message_id(value):
+    """1 to 64 characters of A-Z a-z 0-9 - _ . : (the envelope's `id`)."""
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID:
+        return False
+    for ch in value:
+        if ch not in ID_CHARS:
+            return False
+    return True
 
 
 def _is_int(value):
@@ -108,6 +125,8 @@ def check_value(name, kind, value):
         ok = isinstance(value, bool)
     elif kind == INT:
         ok = _is_int(value) and value >= 0
+    elif kind == ID:
+        ok = is_message_id(value)
     if not ok:
         raise ProtocolError("bad_field", "%s must be a %s" % (name, kind))
 

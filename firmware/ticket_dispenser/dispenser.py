@@ -151,11 +151,10 @@ class Dispenser:
                 self.journal.set_pending(None)
                 return Result(service, error=r.code)
             except LinkDown:
-                # the server may still issue this id; it stays unprinted (never confirmed) and the
-                # citizen gets an offline number now instead of waiting
+                # the server may have issued a ticket for this id that nobody will hold: it is voided
+                # (ticket.void) when the server is back, and the citizen gets an offline number now
                 log.warning("no reply to %s; issuing from the offline block", msg_id)
-                self.journal.data["abandoned"] = (self.journal.data["abandoned"] + [msg_id])[-50:]
-                self.journal.set_pending(None)
+                self.journal.abandon(msg_id, self.link.new_id())
             else:
                 return self._print_ticket(reply["ticket"], offline=False)
         return self._issue_offline(service, priority)
@@ -185,6 +184,7 @@ class Dispenser:
         result = Result(ticket["service"], ticket, offline, reprint=reprint)
         if not offline:
             self._confirm()
+            send_voids(self.link, self.journal, self.request_timeout, self.retry_s)
         return result
 
     def _print_push(self, ticket: dict) -> None:
@@ -220,12 +220,14 @@ class Dispenser:
                     reply = self.link.request("ticket.take", fields, self.request_timeout, self.retry_s,
                                               msg_id=pending["id"])
                     self._report(self._print_ticket(reply["ticket"], offline=False, reprint=True))
-                except (Refusal, LinkDown) as exc:
-                    log.warning("pending ticket.take %s not resumed: %r", pending["id"], exc)
+                except Refusal as exc:
+                    log.warning("pending ticket.take %s refused: %s", pending["id"], exc.code)
                     self.journal.set_pending(None)
-            else:  # no server to ask: the id is kept for the record, the press is not replayed later
-                self.journal.data["abandoned"] = (self.journal.data["abandoned"] + [pending["id"]])[-50:]
-                self.journal.set_pending(None)
+                except LinkDown:
+                    log.warning("pending ticket.take %s not answered; voiding it", pending["id"])
+                    self.journal.abandon(pending["id"], self.link.new_id())
+            else:  # no server to ask: the press is not replayed later; what it may have issued is voided
+                self.journal.abandon(pending["id"], self.link.new_id())
         elif pending is not None and pending["stage"] == "received":
             if self._check_printer().refusal is None:  # else it stays pending until the printer is back
                 self._report(self._print_ticket(pending["ticket"], pending["offline"], reprint=True))
@@ -234,18 +236,10 @@ class Dispenser:
             self._sync()
 
     def _sync(self) -> None:
-        """Reconnected: report offline tickets oldest first, confirm prints, keep a block for today."""
-        for report in list(self.journal.data["offline"]):
-            fields = {k: report[k] for k in ("service", "number", "issued_at", "priority") if report.get(k)}
-            try:
-                self.link.request("ticket.offline", fields, self.request_timeout, self.retry_s, msg_id=report["id"])
-            except Refusal as r:
-                log.error("offline ticket %s refused: %s", report["number"], r.code)  # e.g. yesterday's
-            except LinkDown:
-                return  # the next reconnection tries again
-            self.journal.data["offline"].remove(report)
-            self.journal.save()
-        self._confirm()
+        """Reconnected: void unanswered takes, report offline tickets oldest first, confirm prints,
+        keep a block for today."""
+        if not report_journal(self.link, self.journal, self.request_timeout, self.retry_s):
+            return  # the next reconnection tries again
         if self._block_low():
             try:
                 reply = self.link.request("ticket.block", {"size": self.block_size}, self.request_timeout,
@@ -270,17 +264,7 @@ class Dispenser:
         return any(e["last"] - e["next"] + 1 < max(1, self.block_size // 2) for e in block["services"].values())
 
     def _confirm(self) -> None:
-        for number in list(self.journal.data["unconfirmed"]):
-            if not self.link.available:
-                return
-            try:
-                self.link.request("ticket.printed", {"number": number}, self.request_timeout, self.retry_s)
-            except Refusal as r:
-                log.warning("print of %s not recorded: %s", number, r.code)
-            except LinkDown:
-                return
-            self.journal.data["unconfirmed"].remove(number)
-            self.journal.save()
+        confirm_prints(self.link, self.journal, self.request_timeout, self.retry_s)
 
     # ------------------------------------------------------------ printer health and display
     def _check_printer(self) -> PrinterStatus:
@@ -330,3 +314,59 @@ class Dispenser:
         if not key:
             return None
         return next((c["label"] for c in self.hall.get("priority_categories", []) if c["key"] == key), key)
+
+
+# ---------------------------------------------------------------- what the journal owes the server
+# Module functions, so that `report-journal` can send a dead dispenser's journal without a printer.
+def send_voids(link: DeviceLink, journal: Journal, timeout: float, retry_s: float) -> bool:
+    """ticket.void for each take whose reply never came; False when the link failed meanwhile."""
+    for void in list(journal.data.get("voids", [])):
+        try:
+            reply = link.request("ticket.void", {"take": void["take"]}, timeout, retry_s, msg_id=void["id"])
+            log.info("take %s voided: ticket %s", void["take"], reply["void"].get("number"))
+        except Refusal as r:  # printed or called: the citizen may hold it after all, it stays
+            log.warning("take %s not voided: %s", void["take"], r.code)
+        except LinkDown:
+            return False
+        journal.data["voids"].remove(void)
+        journal.save()
+    return True
+
+
+def report_offline(link: DeviceLink, journal: Journal, timeout: float, retry_s: float) -> bool:
+    """ticket.offline for each ticket issued from the block, oldest first, with its stored id."""
+    for report in list(journal.data["offline"]):
+        fields = {k: report[k] for k in ("service", "number", "issued_at", "priority") if report.get(k)}
+        try:
+            link.request("ticket.offline", fields, timeout, retry_s, msg_id=report["id"])
+        except Refusal as r:
+            log.error("offline ticket %s refused: %s", report["number"], r.code)  # e.g. yesterday's
+        except LinkDown:
+            return False
+        journal.data["offline"].remove(report)
+        journal.save()
+    return True
+
+
+def confirm_prints(link: DeviceLink, journal: Journal, timeout: float, retry_s: float) -> bool:
+    for number in list(journal.data["unconfirmed"]):
+        if not link.available:
+            return False
+        try:
+            link.request("ticket.printed", {"number": number}, timeout, retry_s)
+        except Refusal as r:
+            log.warning("print of %s not recorded: %s", number, r.code)
+        except LinkDown:
+            return False
+        journal.data["unconfirmed"].remove(number)
+        journal.save()
+    return True
+
+
+def report_journal(link: DeviceLink, journal: Journal, timeout: float, retry_s: float) -> bool:
+    """Everything the journal owes the server, in order: voids first (a phantom leaves the queue
+    before the offline ticket that replaced it joins), then offline tickets, then print
+    confirmations. Every message has a stable id, so sending a journal twice has one effect.
+    False when the link failed part way (what was answered is off the journal already)."""
+    return (send_voids(link, journal, timeout, retry_s) and report_offline(link, journal, timeout, retry_s)
+            and confirm_prints(link, journal, timeout, retry_s))

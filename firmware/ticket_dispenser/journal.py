@@ -8,6 +8,8 @@ atomically before each step it protects:
   cut was written; only the confirmation is left);
 - `block`: today's offline numbers per service and the next one to use;
 - `offline`: tickets issued from the block, each with the id of its report, until reported;
+- `voids`: ticket.take ids whose reply never came (the server may have issued a ticket nobody
+  holds), each with the id of its ticket.void, until the server answered;
 - `unconfirmed`: printed tickets whose ticket.printed was not answered yet;
 - `printed`: numbers printed today (a pushed ticket is printed once).
 """
@@ -29,7 +31,7 @@ class Journal:
         self.path = path
         self._lock = threading.RLock()
         self.data: dict = {"boot": 0, "pending": None, "block": None, "offline": [], "unconfirmed": [],
-                           "printed": [], "printed_day": None, "abandoned": []}
+                           "printed": [], "printed_day": None, "voids": []}
         if path.exists():
             try:
                 self.data.update(json.loads(path.read_text("utf-8")))
@@ -56,6 +58,14 @@ class Journal:
     def set_pending(self, value: dict | None) -> None:
         with self._lock:
             self.data["pending"] = value
+            self.save()
+
+    def abandon(self, take_id: str, void_id: str) -> None:
+        """Give up waiting for the reply to a ticket.take: the server is told to void the ticket it
+        may have issued for it (ticket.void, sent with `void_id` until answered); one write."""
+        with self._lock:
+            self.data["voids"].append({"id": void_id, "take": take_id})
+            self.data["pending"] = None
             self.save()
 
     def finish(self, number: str, day: str, confirm: bool) -> None:

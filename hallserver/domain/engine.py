@@ -21,6 +21,7 @@ from hallserver.domain.model import (
     EXPIRED,
     HELD,
     NO_SHOW,
+    VOIDED,
     WAITING,
     Armed,
     Call,
@@ -64,6 +65,12 @@ class Hall:
         self.blocks: dict[str, list[tuple[str, int, int]]] = {}  # device -> [(service, first, last)]
         self.reserved_floor: dict[str, int] = {}  # service -> lowest reserved number: online issuing stops below
         self.printed: set[str] = set()
+        # tickets that count toward a service's daily_cap: issued online or reported offline, not voided
+        self.counted: dict[str, int] = {code: 0 for code in self.config.services}
+        self.reserved: dict[str, int] = {}  # service -> numbers reserved in today's blocks
+        self.offline: dict[str, int] = {}  # service -> offline tickets reported from them
+        self.takes: dict[tuple[str, str], str] = {}  # (device, ticket.take id) -> number issued for it
+        self.void_takes: set[tuple[str, str]] = set()  # takes voided before the server ever saw them
 
     def roll(self, now: datetime) -> bool:
         """Start a new day when `now` is on another date: numbers restart, queues empty.
@@ -159,15 +166,25 @@ class Hall:
             raise Refused("unknown_priority", priority)
         return svc
 
+    def cap_left(self, service: str) -> int | None:
+        """Tickets the service may still issue today under its daily_cap (None: no cap). Offline
+        tickets reported count; voided ones do not."""
+        cap = self.config.services[service].daily_cap
+        return None if cap is None else max(0, cap - self.counted.get(service, 0))
+
     def take_ticket(self, now: datetime, service: str, priority: str | None = None,
-                    token: str = "", device: str | None = None) -> list[Event]:
+                    token: str = "", device: str | None = None, take: str | None = None) -> list[Event]:
+        """`take`: the id of the dispenser's ticket.take (or the kiosk page's touch), remembered so
+        that the dispenser can void the ticket if the reply never reached it (void_take)."""
         self.roll(now)
+        if device is not None and take is not None and (device, take) in self.void_takes:
+            raise Refused("ticket_voided", take)
         svc = self._service(service, priority)
         if not svc.enabled:
             raise Refused("service_closed", service)
         if not self.is_open_for_tickets(service, now):
             raise Refused("outside_hours", service)
-        if svc.daily_cap is not None and self.issued[service] >= svc.daily_cap:
+        if self.cap_left(service) == 0:
             raise Refused("daily_cap_reached", service)
         seq = self.issued[service] + 1
         if seq >= 10 ** self.config.number_width:  # a longer number could be another prefix's (A+101 = A1+01)
@@ -175,9 +192,11 @@ class Hall:
         if seq >= self.reserved_floor.get(service, seq + 1):  # the rest is reserved for dispensers' offline use
             raise Refused("daily_cap_reached", service)
         number = f"{svc.prefix}{seq:0{self.config.number_width}d}"
-        return self._commit([Event("ticket.issued", now, {
-            "number": number, "service": service, "priority": priority, "seq": seq,
-            "token": token, "device": device})])
+        data = {"number": number, "service": service, "priority": priority, "seq": seq, "token": token,
+                "device": device}
+        if take is not None:
+            data["take"] = take
+        return self._commit([Event("ticket.issued", now, data)])
 
     def login(self, now: datetime, counter: int, officer: str, pin: str) -> list[Event]:
         self.roll(now)
@@ -404,6 +423,12 @@ class Hall:
         Blocks are taken from the top of the day's number space down (A999..A990, then A989..), so
         the server's own numbering is unchanged and stops below the lowest reserved number; a
         service without room is left out. Valid for the day only.
+
+        A service with a daily_cap gets at most what the cap leaves: the cap, less the tickets
+        counted, less the numbers of its earlier blocks not reported yet (a block smaller than
+        `size`, or none at the cap). Online issuing stops at the cap; offline reports are accepted
+        past it (the citizen holds a printed ticket), so the day ends above the cap by at most the
+        numbers that were out in blocks when online issuing reached it.
         """
         self.roll(now)
         if not 1 <= size <= MAX_BLOCK:
@@ -412,8 +437,12 @@ class Hall:
         blocks = []
         for code in services:
             floor = self.reserved_floor.get(code, top)
-            if floor - size > self.issued.get(code, 0):
-                blocks.append((code, floor - size, floor - 1))
+            n = size
+            left = self.cap_left(code)
+            if left is not None:
+                n = min(n, left - (self.reserved.get(code, 0) - self.offline.get(code, 0)))
+            if n > 0 and floor - n > self.issued.get(code, 0):
+                blocks.append((code, floor - n, floor - 1))
         if not blocks:
             raise Refused("daily_cap_reached", "no room for a block")
         return self._commit([Event("dispenser.block_reserved", now, {
@@ -441,6 +470,27 @@ class Hall:
             "number": number, "service": service, "priority": priority, "seq": seq, "token": token,
             "device": device, "issued_at": at.isoformat()})])
 
+    def void_take(self, now: datetime, device: str, take: str) -> list[Event]:
+        """A dispenser gave up waiting for the reply to its ticket.take `take` (the link dropped; the
+        citizen got an offline number, or nothing): the ticket issued for it is a phantom nobody
+        holds, and is voided unless it was printed or called. A take not seen yet is remembered and
+        refused if it ever arrives (ticket_voided). Voiding twice has one effect."""
+        self.roll(now)
+        number = self.takes.get((device, take))
+        if number is None:
+            if (device, take) in self.void_takes:
+                return []
+            return self._commit([Event("dispenser.take_voided", now, {"device": device, "take": take})])
+        t = self.tickets[number]
+        if t.status == VOIDED:
+            return []
+        if number in self.printed:
+            raise Refused("already_printed", number)
+        if t.status != WAITING or t.first_called_at is not None:
+            raise Refused("already_called", number)
+        return self._commit([Event("ticket.voided", now, {
+            "number": number, "service": t.service, "device": device, "take": take})])
+
     def tick(self, now: datetime) -> tuple[bool, list[Event]]:
         """Time passing: a new day, rating windows closing. Returns (day rolled, events)."""
         rolled = self.roll(now)
@@ -459,6 +509,9 @@ class Hall:
         self.issued[d["service"]] = max(self.issued.get(d["service"], 0), d["seq"])
         self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, at,
                                            d.get("token", ""), at, device=d.get("device"))
+        self.counted[d["service"]] = self.counted.get(d["service"], 0) + 1
+        if d.get("take") is not None and d.get("device") is not None:
+            self.takes[(d["device"], d["take"])] = d["number"]
 
     def _release(self, t: Ticket) -> None:
         c = self.counters.get(t.counter) if t.counter is not None else None
@@ -582,6 +635,14 @@ class Hall:
         for code, first, last in d["blocks"]:
             self.blocks.setdefault(d["device"], []).append((code, first, last))
             self.reserved_floor[code] = min(first, self.reserved_floor.get(code, first))
+            self.reserved[code] = self.reserved.get(code, 0) + last - first + 1
+
+    def _on_ticket_voided(self, at: datetime, d: dict) -> None:
+        self._finish(d, VOIDED)
+        self.counted[d["service"]] -= 1
+
+    def _on_dispenser_take_voided(self, at: datetime, d: dict) -> None:
+        self.void_takes.add((d["device"], d["take"]))
 
     def _on_ticket_offline_issued(self, at: datetime, d: dict) -> None:
         self.order += 1
@@ -589,3 +650,5 @@ class Hall:
         self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, issued,
                                            d.get("token", ""), issued, device=d.get("device"), offline=True)
         self.printed.add(d["number"])  # it was printed before it could be reported
+        self.counted[d["service"]] = self.counted.get(d["service"], 0) + 1
+        self.offline[d["service"]] = self.offline.get(d["service"], 0) + 1

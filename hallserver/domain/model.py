@@ -7,7 +7,8 @@ from datetime import datetime
 
 # ticket statuses
 WAITING, CALLED, HELD, DONE, NO_SHOW, EXPIRED = "waiting", "called", "held", "done", "no_show", "expired"
-FINAL = (DONE, NO_SHOW, EXPIRED)
+VOIDED = "voided"  # issued for a ticket.take whose reply never reached the dispenser, then voided by it
+FINAL = (DONE, NO_SHOW, EXPIRED, VOIDED)
 
 
 @dataclass(frozen=True)

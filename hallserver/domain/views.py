@@ -107,6 +107,7 @@ def device_state(hall: Hall, device: Device, now: datetime) -> dict:
         codes = device.services or tuple(cfg.services)
         # labels are configuration (GET /api/hall), not state: the state stays small for any hall
         return {"v": 1, "kind": "dispenser",
-                "services": [{"code": s, "open": cfg.services[s].enabled and hall.is_open_for_tickets(s, now),
+                "services": [{"code": s, "open": cfg.services[s].enabled and hall.is_open_for_tickets(s, now)
+                              and hall.cap_left(s) != 0,
                               "waiting": len(hall.waiting(s))} for s in codes]}
     return {"v": 1, "kind": device.kind}

@@ -253,3 +253,77 @@ def test_offline_block_issuing_reported_and_queued_in_time_order(mqtt_url, tmp_s
         assert kinds.count("ticket.offline_issued") == 2 and kinds.count("dispenser.block_reserved") == 1
     finally:
         rt.stop()
+
+
+def test_a_take_whose_reply_is_lost_is_voided_when_its_offline_ticket_is_reported(
+        mqtt_url, tmp_sqlite_url, hall_id, device, pty_printer, tmp_path):
+    """The last duplicate: the server commits the take, the reply never arrives and the link drops;
+    the citizen gets an offline number. On return the phantom is voided and the offline ticket is
+    the citizen's only ticket in the queue."""
+    from hallserver.settings import Settings, load_hall_config
+
+    config = load_hall_config(None, id=hall_id, always_open=True)
+    clock = Clock(datetime.now(ZoneInfo(config.timezone)).replace(hour=9, minute=0, second=0, microsecond=0))
+
+    def start_server() -> Runtime:
+        settings = Settings(mqtt_url=mqtt_url, database_url=tmp_sqlite_url, config_path=None, http_port=0)
+        rt = Runtime(settings, config, clock=clock).start()
+        assert rt.adapter.connected.wait(10)
+        return rt
+
+    rt = start_server()
+    replies = Listener(mqtt_url, protocols.topics.down(hall_id, "kiosk-1"))
+    link = device("kiosk-1")
+    dispenser = make(rt, link, pty_printer, tmp_path, block_size=10, clock=clock)
+    assert dispenser.synced.wait(10)
+
+    # the link loses every reply to a ticket.take from now on (the server's reply is on its way
+    # when the connection goes)
+    receive = link.client.on_message
+    lose = threading.Event()
+    lose.set()
+
+    def lossy(client, userdata, msg):
+        if lose.is_set() and msg.topic.endswith("/down") and b'"ticket"' in msg.payload:
+            return
+        receive(client, userdata, msg)
+
+    link.client.on_message = lossy
+    gone, back = threading.Event(), threading.Event()
+    on_link = link.on_link
+
+    def watch(available: bool) -> None:
+        on_link(available)
+        (back if available else gone).set()
+
+    link.on_link = watch
+    dispenser.press(SERVICE)
+    committed = replies.wait_for(lambda m: "ticket" in m)  # the server issued B001 for the take
+    assert committed["ticket"]["number"] == "B001"
+    rt.stop()
+    assert gone.wait(10)
+    result = dispenser.results.get(timeout=15)  # the request times out: an offline number instead
+    assert (result.offline, result.ticket["number"]) == (True, "B990")
+    pty_printer.wait_cuts(1)
+    assert dispenser.journal.data["voids"] == [{"id": dispenser.journal.data["voids"][0]["id"],
+                                                "take": committed["re"]}]
+    lose.clear()
+
+    clock.at(9, 5)
+    dispenser.synced.clear()  # no sync runs while the server is away
+    rt = start_server()
+    try:
+        assert back.wait(10) and dispenser.synced.wait(15)
+        assert dispenser.journal.data["voids"] == [] and dispenser.journal.data["offline"] == []
+        hall = rt.service.hall
+        assert [t.number for t in hall.waiting(SERVICE)] == ["B990"]  # one ticket for that citizen
+        assert hall.tickets["B001"].status == "voided"
+        rows = {r.number: r.status for r in issued(rt, hall_id)}
+        assert rows == {"B001": "voided", "B990": "waiting"}
+        assert len(pty_printer.tickets()) == 1
+        with rt.store.sessions() as s:
+            kinds = [e.kind for e in s.query(EventRow).filter_by(hall=hall_id).order_by(EventRow.id)]
+        assert kinds == ["dispenser.block_reserved", "ticket.issued", "ticket.voided", "ticket.offline_issued"]
+    finally:
+        rt.stop()
+        replies.close()

@@ -3,6 +3,7 @@ from the top of the number space, and offline tickets queued by their issue time
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,6 +24,13 @@ NINE = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)  # a Monday
 
 def make(**hall) -> Hall:
     return Hall(load_hall_config(None, always_open=True, **hall))
+
+
+def capped(cap: int) -> Hall:
+    """The demo hall with a daily_cap on tu-phap (prefix A)."""
+    config = load_hall_config(None, always_open=True)
+    config.services["tu-phap"] = dataclasses.replace(config.services["tu-phap"], daily_cap=cap)
+    return Hall(config)
 
 
 def at(minutes: float) -> datetime:
@@ -140,6 +148,95 @@ def test_replay_rebuilds_blocks_offline_tickets_and_prints():
     assert [t.number for t in fresh.waiting()] == [t.number for t in hall.waiting()] == ["A001", "B999"]
 
 
+def test_a_phantom_take_is_voided_once_and_frees_its_place():
+    hall = make()
+    events = hall.take_ticket(at(0), "tu-phap", token="a", device="kiosk-1", take="7-3")  # the reply was lost
+    events += hall.take_ticket(at(1), "tu-phap", token="b", device="kiosk-2", take="7-3")  # same id, other device
+    voided = hall.void_take(at(2), "kiosk-1", "7-3")
+    assert [(e.kind, e.data["number"], e.data["take"]) for e in voided] == [("ticket.voided", "A001", "7-3")]
+    assert hall.void_take(at(3), "kiosk-1", "7-3") == []  # again (a new message id): no second effect
+    assert hall.tickets["A001"].status == "voided" and [t.number for t in hall.waiting()] == ["A002"]
+    assert hall.ahead_of(hall.tickets["A002"]) == 0 and hall.counted["tu-phap"] == 1
+    assert hall.take_ticket(at(4), "tu-phap")[0].data["number"] == "A003"  # a number is never reused
+    fresh = replayed(hall, events + voided)
+    assert fresh.takes == hall.takes and vars(fresh.tickets["A001"]) == vars(hall.tickets["A001"])
+
+
+@pytest.mark.parametrize(("how", "code"), [("printed", "already_printed"), ("called", "already_called"),
+                                           ("held", "already_called"), ("transferred", "already_called")])
+def test_a_ticket_printed_or_called_is_not_voided(how, code):
+    hall = make()
+    hall.take_ticket(at(0), "tu-phap", token="a", device="kiosk-1", take="1-1")
+    if how == "printed":
+        hall.ticket_printed(at(1), "kiosk-1", "A001")
+    else:
+        hall.login(at(1), 1, "o01", "0000")
+        hall.call_next(at(1), 1)
+        if how == "held":
+            hall.hold(at(2), 1)
+        elif how == "transferred":
+            hall.transfer(at(2), 1, to_counter=2)  # waiting again, but it was called
+    with pytest.raises(Refused) as exc:
+        hall.void_take(at(3), "kiosk-1", "1-1")
+    assert exc.value.code == code and exc.value.events == []
+
+
+def test_a_take_voided_before_it_arrives_is_refused_when_it_does():
+    hall = make()
+    tomb = hall.void_take(at(0), "kiosk-1", "4-2")  # the take is still somewhere in the broker
+    assert [(e.kind, e.data) for e in tomb] == [("dispenser.take_voided", {"device": "kiosk-1", "take": "4-2"})]
+    assert hall.void_take(at(1), "kiosk-1", "4-2") == []
+    with pytest.raises(Refused) as exc:
+        hall.take_ticket(at(2), "tu-phap", device="kiosk-1", take="4-2")
+    assert exc.value.code == "ticket_voided" and hall.tickets == {}
+    assert hall.take_ticket(at(2), "tu-phap", device="kiosk-2", take="4-2")  # another device's id
+    assert replayed(hall, tomb).void_takes == {("kiosk-1", "4-2")}
+
+
+def test_offline_tickets_count_toward_the_daily_cap():
+    hall = capped(5)
+    block = hall.reserve_block(at(0), "kiosk-1", ["tu-phap", "ke-hoach-dau-tu"], 3)
+    assert block[0].data["blocks"] == [["tu-phap", 997, 999], ["ke-hoach-dau-tu", 997, 999]]
+    for i in range(2):
+        hall.take_ticket(at(1), "tu-phap", token=str(i))
+    hall.report_offline(at(2), "kiosk-1", "tu-phap", "A999", at(1))
+    hall.report_offline(at(2), "kiosk-1", "tu-phap", "A998", at(1))
+    assert hall.cap_left("tu-phap") == 1  # 2 online + 2 offline of 5
+    hall.take_ticket(at(3), "tu-phap")
+    with pytest.raises(Refused) as exc:
+        hall.take_ticket(at(3), "tu-phap")
+    assert exc.value.code == "daily_cap_reached"
+    # past the cap, an offline report is still accepted (the citizen holds it) and counted
+    assert hall.report_offline(at(4), "kiosk-1", "tu-phap", "A997", at(2))
+    assert hall.counted["tu-phap"] == 6 and hall.cap_left("tu-phap") == 0
+    with pytest.raises(Refused) as exc:
+        hall.reserve_block(at(5), "kiosk-1", ["tu-phap"], 3)  # nothing left for a block
+    assert exc.value.code == "daily_cap_reached"
+
+
+def test_blocks_never_hold_more_than_the_cap_leaves():
+    hall = capped(10)
+    for i in range(4):
+        hall.take_ticket(at(0), "tu-phap", token=str(i))
+    first = hall.reserve_block(at(1), "kiosk-1", ["tu-phap", "ke-hoach-dau-tu"], 5)
+    assert first[0].data["blocks"] == [["tu-phap", 995, 999], ["ke-hoach-dau-tu", 995, 999]]
+    # 4 issued + 5 out in kiosk-1's block: one number left for kiosk-2
+    second = hall.reserve_block(at(2), "kiosk-2", ["tu-phap", "ke-hoach-dau-tu"], 5)
+    assert second[0].data["blocks"] == [["tu-phap", 994, 994], ["ke-hoach-dau-tu", 990, 994]]
+    hall.report_offline(at(3), "kiosk-1", "tu-phap", "A999", at(2))  # reported: out of the block, counted
+    assert hall.cap_left("tu-phap") == 5
+    with pytest.raises(Refused):  # 5 counted + 5 still out = 10
+        hall.reserve_block(at(4), "kiosk-1", ["tu-phap"], 5)
+    # worst case: online fills the cap while every reserved number is used offline
+    hall.take_ticket(at(5), "tu-phap")
+    for number in ("A998", "A997", "A996", "A995"):
+        hall.report_offline(at(6), "kiosk-1", "tu-phap", number, at(5))
+    hall.report_offline(at(6), "kiosk-2", "tu-phap", "A994", at(5))
+    assert hall.counted["tu-phap"] == 11  # above the cap by at most the numbers out when it was reached
+    fresh = replayed(hall, [])
+    assert fresh.counted["tu-phap"] == 0
+
+
 # -- through the service layer and the store ---------------------------------------------------
 class Clock:
     def __init__(self) -> None:
@@ -195,4 +292,44 @@ def test_service_block_offline_report_print_and_restart(database_url):
     restarted.load()
     assert [t.number for t in restarted.hall.waiting("tu-phap")] == ["A999", "A001"]
     assert restarted.hall.reserved_floor["tu-phap"] == 980 and restarted.hall.printed == {"A001", "A999"}
+    store.close()
+
+
+def test_service_voids_a_phantom_take_idempotently(database_url):
+    clock = Clock()
+    config = load_hall_config(None, always_open=True)
+    store = Store(database_url)
+    store.migrate()
+    service = HallService(config, store, clock)
+    service.load()
+
+    phantom = service.handle_up("kiosk-1", up("ticket.take", "5-1", service="tu-phap")).reply  # never arrived
+    assert phantom["ticket"]["number"] == "A001"
+    void = service.handle_up("kiosk-1", up("ticket.void", "5-2", take="5-1")).reply
+    assert void == {"v": 1, "re": "5-2", "ok": True, "void": {"take": "5-1", "number": "A001"}}
+    assert service.handle_up("kiosk-1", up("ticket.void", "5-2", take="5-1")).duplicate
+    again = service.handle_up("kiosk-1", up("ticket.void", "6-1", take="5-1")).reply  # after a reboot
+    assert again["ok"] and again["void"]["number"] == "A001"
+    # the take's own retry still gets its reply (ids are answered once); the ticket stays void
+    assert service.handle_up("kiosk-1", up("ticket.take", "5-1", service="tu-phap")).reply == phantom
+    early = service.handle_up("kiosk-1", up("ticket.void", "6-2", take="5-9")).reply  # a take never seen
+    assert early["void"] == {"take": "5-9", "number": None}
+    late = service.handle_up("kiosk-1", up("ticket.take", "5-9", service="tu-phap")).reply
+    assert late["error"]["code"] == "ticket_voided"
+    printed = service.handle_up("kiosk-1", up("ticket.take", "6-3", service="tu-phap")).reply["ticket"]["number"]
+    service.handle_up("kiosk-1", up("ticket.printed", "6-4", number=printed))
+    refused = service.handle_up("kiosk-1", up("ticket.void", "6-5", take="6-3")).reply
+    assert refused["error"]["code"] == "already_printed"
+    assert service.handle_up("ct-05", up("ticket.void", "1-1", take="6-3")).reply["error"]["code"] == (
+        "wrong_device_kind")
+
+    with store.sessions() as s:
+        rows = {r.number: r.status for r in s.query(TicketRow).filter_by(hall=config.id)}
+        assert rows == {"A001": "voided", "A002": "waiting"}
+        kinds = [e.kind for e in s.query(EventRow).order_by(EventRow.id)]
+        assert kinds == ["ticket.issued", "ticket.voided", "dispenser.take_voided", "ticket.issued", "ticket.printed"]
+    restarted = HallService(config, store, clock)
+    restarted.load()
+    assert [t.number for t in restarted.hall.waiting()] == ["A002"] and restarted.hall.counted["tu-phap"] == 1
+    assert restarted.hall.void_takes == {("kiosk-1", "5-9")}
     store.close()

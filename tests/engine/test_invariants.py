@@ -2,11 +2,14 @@
 
 Halls: 1-3 services (prefixes A, A1, B), 1-3 counters, strict or interleaved priority, any routing
 policy, caps, widths, recall limits, hours or always open. Steps: every command of the engine
-(officers', citizens', a manager's, dispensers' offline blocks), time moving forward, a new day.
+(officers', citizens', a manager's, dispensers' offline blocks and voided takes), time moving
+forward, a new day.
 Refusals are a normal outcome. After every step:
 - a ticket is never with two counters at once (and its status agrees with where it is);
 - no accepted ticket disappears (and a finished ticket stays finished);
 - numbers are unique per service and day (prefix + fixed width, 1, 2, 3, ... per service);
+- online issuing stops at a service's daily_cap, counting offline tickets and not voided ones;
+- only a phantom is voided: a ticket of that take, never printed nor called;
 - tickets of one class (service, priority or not) leave in order of their place in time;
 - a counter only gets tickets of its services, the tickets sent to it, or its own held tickets;
 - an officer is at one counter at most;
@@ -40,7 +43,7 @@ WEIGHTS = {"take": 8, "open_and_call": 6, "call_next": 2, "call_back": 2, "done"
            "resume": 1, "vote": 3, "set_services": 1, "tick": 2, "advance": 4, "next_day": 1,
            # a manager's commands, and dispensers' prints and offline blocks
            "close_counter": 1, "open_counter": 1, "move_officer": 1, "set_policy": 1,
-           "reserve_block": 1, "report_offline": 2, "printed": 1}
+           "reserve_block": 1, "report_offline": 2, "printed": 1, "void": 1}
 STEPS = tuple(name for name, weight in WEIGHTS.items() for _ in range(weight))
 
 
@@ -95,6 +98,8 @@ class HallMachine(RuleBasedStateMachine):
 
     def _new_day(self) -> None:
         self.accepted: dict[str, str] = {}  # number -> service, today
+        self.voided: set[str] = set()
+        self.take_seq = 0
         self.seqs: dict[str, list[int]] = defaultdict(list)
         self.finished: dict[str, str] = {}  # number -> final status
 
@@ -105,6 +110,9 @@ class HallMachine(RuleBasedStateMachine):
                for n, t in hall.tickets.items()}
         pre_services = {n: set(c.services) for n, c in hall.counters.items()}
         pre_held = {n: list(c.held) for n, c in hall.counters.items()}
+        pre_counted = dict(hall.counted)
+        pre_called = {n: t.first_called_at is not None for n, t in hall.tickets.items()}
+        pre_printed = set(hall.printed)
         try:
             result = fn(now, *args, **kwargs)
             refusal = None
@@ -124,6 +132,13 @@ class HallMachine(RuleBasedStateMachine):
             assert e.at == now
             if e.kind == "ticket.issued":
                 self._check_issued(e.data)
+                cap = self.config.services[e.data["service"]].daily_cap
+                assert cap is None or pre_counted[e.data["service"]] < cap, "issued online past the cap"
+            elif e.kind == "ticket.voided":
+                number = e.data["number"]
+                assert pre[number][0] == WAITING and not pre_called[number] and number not in pre_printed
+                assert self.hall.takes[(e.data["device"], e.data["take"])] == number
+                self.voided.add(number)
             elif e.kind == "ticket.offline_issued":
                 self._check_offline(e.data)
             elif e.kind == "ticket.called":
@@ -190,7 +205,15 @@ class HallMachine(RuleBasedStateMachine):
     def do_take(self, data):
         priority = data.draw(st.sampled_from((None, None, None, *CATEGORIES, "vip")), label="priority")
         token = data.draw(st.text("abcdef0123456789", max_size=6), label="token")
-        self._run(self.hall.take_ticket, self.service(data), priority=priority, token=token, device="kiosk")
+        tombstones = sorted(take for device, take in self.hall.void_takes if device == "kiosk")
+        if tombstones and data.draw(st.booleans(), label="a voided take arrives late"):
+            take = data.draw(st.sampled_from(tombstones), label="take")
+            assert self._run(self.hall.take_ticket, self.service(data), priority=priority, token=token,
+                             device="kiosk", take=take).code == "ticket_voided"
+            return
+        self.take_seq += 1
+        self._run(self.hall.take_ticket, self.service(data), priority=priority, token=token, device="kiosk",
+                  take=f"1-{self.take_seq}")
 
     def do_open_and_call(self, data):
         """The usual path: the counter's own officer logs in if needed, then calls."""
@@ -294,6 +317,14 @@ class HallMachine(RuleBasedStateMachine):
         priority = data.draw(st.sampled_from((None, None, *CATEGORIES)), label="priority")
         self._run(self.hall.report_offline, device, service, number, self.clock() - ago, priority=priority)
 
+    def do_void(self, data):
+        """The dispenser gave up on a take: one it sent, one never seen, or one voided already."""
+        takes = sorted(take for device, take in self.hall.takes if device == "kiosk")[-4:]
+        take = data.draw(st.sampled_from([*takes, f"9-{self.take_seq}"]), label="take")
+        refusal = self._run(self.hall.void_take, self.dispenser(data), take)
+        if refusal is not None:
+            assert refusal.code in ("already_printed", "already_called")
+
     def do_printed(self, data):
         number = data.draw(st.sampled_from([*list(self.hall.tickets)[-3:], "Z999"]), label="ticket")
         self._run(self.hall.ticket_printed, self.dispenser(data), number)
@@ -354,9 +385,16 @@ class HallMachine(RuleBasedStateMachine):
             assert seqs == list(range(1, len(seqs) + 1))
             assert self.hall.issued[service] == len(seqs)
             cap = self.config.services[service].daily_cap
-            assert cap is None or len(seqs) <= cap
+            online = [n for n, s in self.accepted.items() if s == service and not self.hall.tickets[n].offline]
+            assert cap is None or len(set(online) - self.voided) <= cap  # a voided phantom frees its place
             floor = self.hall.reserved_floor.get(service)
             assert floor is None or not seqs or seqs[-1] < floor, "online numbers ran into a reserved block"
+
+    @invariant()
+    def the_cap_counts_every_ticket_held_today(self):
+        for code in self.config.services:
+            held = [n for n, s in self.accepted.items() if s == code and n not in self.voided]
+            assert self.hall.counted[code] == len(held)
 
     @invariant()
     def an_officer_is_at_one_counter_at_most(self):

@@ -76,6 +76,7 @@ KIND_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     m.TICKET: tickets,
     m.BOOL: st.booleans(),
     m.INT: st.integers(0, 2**53),
+    m.ID: ids,
 }
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False)
@@ -316,6 +317,7 @@ MODEL_KINDS = {
     m.TICKET: lambda v: isinstance(v, str) and re.fullmatch(r"(?=.*[0-9])[A-Z0-9]{1,12}", v) is not None,
     m.BOOL: lambda v: isinstance(v, bool),
     m.INT: lambda v: _is_int(v) and v >= 0,
+    m.ID: lambda v: isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", v) is not None,
 }
 
 
