@@ -1,0 +1,179 @@
+"""A generated province for the benchmarks: one large provincial centre and N commune centres.
+
+    .venv/bin/python -m bench.province.generate OUT_DIR [--halls 130 --counters 40 --tag t1]
+
+Writes OUT_DIR/province.toml (the `[province]` file HALL_CONFIG may point to) and one hall TOML per
+hall under OUT_DIR/halls/. Every hall is a demo hall (`demo = true`: every officer's PIN is 0000,
+the demo's hash) that is `always_open`, so a benchmark runs at any hour. Each counter has a
+counter terminal `ct-NN`, an LED display `led-NN` and a rating button `rb-NN`, and its own officer
+(`oNNN`, PIN 0000); each hall has one or two dispensers (`kiosk-1`, `kiosk-2`) and a hall screen.
+Hall ids start with the tag, so every run can use fresh ids on a shared database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+# The demo hall's hash of PIN 0000 (hallserver/demo_hall.toml).
+DEMO_PIN_HASH = "pbkdf2_sha256$60000$demo0000$b43729df8fc771ccfc8e1f9b6fc74169aa9def88058529428006d67eee736a7d"
+
+# (code, name, prefix, handle_min, weight: share of the hall's citizens)
+PROVINCE_SERVICES = [
+    ("tu-phap", "Sở Tư pháp", "A", 12, 8), ("ke-hoach-dau-tu", "Sở Kế hoạch và Đầu tư", "B", 15, 10),
+    ("noi-vu", "Sở Nội vụ", "C", 10, 3), ("tai-chinh", "Sở Tài chính", "D", 12, 4),
+    ("lao-dong", "Sở Lao động - Thương binh và Xã hội", "E", 12, 8), ("xay-dung", "Sở Xây dựng", "F", 15, 6),
+    ("y-te", "Sở Y tế", "G", 12, 5), ("cong-thuong", "Sở Công Thương", "H", 12, 5),
+    ("nong-nghiep", "Sở Nông nghiệp và Phát triển nông thôn", "K", 12, 4), ("ngoai-vu", "Sở Ngoại vụ", "L", 10, 1),
+    ("giao-duc", "Sở Giáo dục và Đào tạo", "M", 10, 3), ("giao-thong", "Sở Giao thông vận tải", "N", 8, 10),
+    ("van-hoa", "Sở Văn hóa và Thể thao", "P", 10, 1), ("du-lich", "Sở Du lịch", "Q", 10, 1),
+    ("khoa-hoc", "Sở Khoa học và Công nghệ", "R", 12, 1), ("thong-tin", "Sở Thông tin và Truyền thông", "S", 10, 1),
+    ("khu-kinh-te", "Ban Quản lý Khu kinh tế Đông Nam", "T", 15, 2),
+    ("xuc-tien", "Trung tâm Xúc tiến Đầu tư, Thương mại và Du lịch", "U", 10, 1),
+    ("cong-an", "Công an tỉnh", "V", 10, 8), ("bao-hiem", "Bảo hiểm xã hội tỉnh", "X", 10, 6),
+    ("lien-thong", "Hồ sơ liên thông (UBND tỉnh)", "Y", 15, 2), ("tra-ket-qua", "Trả kết quả", "Z", 4, 10),
+]
+COMMUNE_SERVICES = [
+    ("ho-tich", "Hộ tịch, chứng thực", "A", 8, 30), ("dat-dai", "Đất đai, xây dựng", "B", 15, 15),
+    ("lao-dong", "Lao động - Thương binh và Xã hội", "C", 10, 10), ("kinh-doanh", "Đăng ký hộ kinh doanh", "D", 12, 8),
+    ("cu-tru", "Cư trú, căn cước", "E", 8, 15), ("bao-hiem", "Bảo hiểm xã hội, y tế", "G", 8, 7),
+    ("tra-ket-qua", "Trả kết quả", "Z", 4, 15),
+]
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
+MIDDLE = ["Văn", "Thị", "Thu", "Minh", "Đức", "Ngọc", "Thanh", "Quốc", "Hữu", "Kim"]
+GIVEN = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hùng", "Lan", "Linh", "Long", "Mai", "Nam",
+         "Ngân", "Phong", "Phương", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Vy", "Yến"]
+PRIORITIES = [("nguoi-cao-tuoi", "Người cao tuổi"), ("nguoi-khuyet-tat", "Người khuyết tật"),
+              ("phu-nu-mang-thai", "Phụ nữ mang thai"), ("nguoi-co-cong", "Người có công với cách mạng")]
+HOURS = '[["07:00", "11:15"], ["13:15", "16:30"]]'
+
+
+@dataclass
+class HallSpec:
+    """What a load generator needs of one hall (read back from the TOML by `load_province`)."""
+    id: str
+    services: dict[str, float]  # code -> share of arrivals
+    counters: dict[int, tuple[str, ...]]  # number -> services, in order of preference
+    officers: dict[int, str] = field(default_factory=dict)  # counter -> its officer
+    dispensers: list[str] = field(default_factory=list)
+    config: Path | None = None
+
+
+def _q(text: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _assign(services: list[tuple], counters: int) -> list[list[str]]:
+    """Counters per service in proportion to its load (at least one each while counters last),
+    each counter also taking the next service as a second choice, so queues stay balanced."""
+    weights = [s[4] for s in services]
+    share = [max(1.0, counters * w / sum(weights)) for w in weights]
+    seats: list[int] = []
+    for i in sorted(range(len(services)), key=lambda i: -share[i]):
+        seats += [i] * max(1, round(share[i]))
+    seats = (seats + list(range(len(services))) * counters)[:counters]
+    seats.sort()
+    return [[services[i][0], services[(i + 1) % len(services)][0]] for i in seats]
+
+
+def hall_toml(hall_id: str, name: str, services: list[tuple], counters: int, dispensers: int,
+              rng: random.Random, number_width: int = 4) -> str:
+    lines = [
+        "# Generated by bench/province/generate.py: a benchmark hall, every officer's PIN is 0000.",
+        "[hall]", f"id = {_q(hall_id)}", f"name = {_q(name)}", 'timezone = "Asia/Ho_Chi_Minh"',
+        "demo = true", "always_open = true", 'policy = "oldest"', f"number_width = {number_width}",
+        "recall_limit = 3", f'public_url = "http://127.0.0.1:8000/h/{hall_id}"', "", "[hall.hours]",
+        *(f"{d} = {HOURS}" for d in ("mon", "tue", "wed", "thu", "fri")), 'sat = [["07:00", "11:15"]]', "",
+        "[ratings]", "window_s = 120", "", "[priority]", 'mode = "strict"',
+        "categories = [", *(f"  {{ key = {_q(k)}, label = {_q(v)} }}," for k, v in PRIORITIES), "]", "",
+    ]
+    for code, sname, prefix, handle, weight in services:
+        lines += ["[[services]]", f"code = {_q(code)}", f"name = {_q(sname)}", f"prefix = {_q(prefix)}",
+                  f"handle_min = {handle}", "target_wait_min = 15", f"# weight = {weight}", ""]
+    for n, served in enumerate(_assign(services, counters), start=1):
+        lines += ["[[counters]]", f"number = {n}", f"name = {_q(f'Quầy {n}')}",
+                  f"services = [{', '.join(_q(s) for s in served)}]", ""]
+    for n in range(1, counters + 1):
+        officer = f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+        lines += ["[[officers]]", f'id = "o{n:03d}"', f"name = {_q(officer)}", f"pin_hash = {_q(DEMO_PIN_HASH)}", ""]
+    for k in range(1, dispensers + 1):
+        lines += ["[[devices]]", f'id = "kiosk-{k}"', 'kind = "dispenser"', ""]
+    lines += ["[[devices]]", 'id = "screen-1"', 'kind = "screen"', ""]
+    for n in range(1, counters + 1):
+        for prefix, kind in (("ct", "terminal"), ("led", "led"), ("rb", "rating")):
+            lines += ["[[devices]]", f'id = "{prefix}-{n:02d}"', f'kind = "{kind}"', f"counter = {n}", ""]
+    return "\n".join(lines)
+
+
+def generate(out: Path, halls: int = 130, counters: int = 40, tag: str = "bench", seed: int = 1,
+             province_counters: int | None = None) -> Path:
+    """Write the province (1 provincial hall + halls-1 commune halls) under `out`; returns the
+    province file. `province_counters` sizes the provincial hall (default: `counters`)."""
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?", tag):
+        raise ValueError(f"tag must be a short lower-case slug, got {tag!r}")
+    rng = random.Random(seed)
+    (out / "halls").mkdir(parents=True, exist_ok=True)
+    entries = []
+    for i in range(halls):
+        if i == 0:
+            hall_id, name = f"{tag}-tinh", "Trung tâm Phục vụ hành chính công tỉnh"
+            text = hall_toml(hall_id, name, PROVINCE_SERVICES, province_counters or counters, 2, rng)
+        else:
+            hall_id, name = f"{tag}-xa-{i:03d}", f"Trung tâm Phục vụ hành chính công xã số {i}"
+            text = hall_toml(hall_id, name, COMMUNE_SERVICES, counters, rng.choice((1, 2)), rng)
+        path = out / "halls" / f"{hall_id}.toml"
+        path.write_text(text, encoding="utf-8")
+        entries.append(f"halls/{path.name}")
+    province = out / "province.toml"
+    province.write_text("\n".join([
+        "# Generated by bench/province/generate.py", "[province]", f'id = "{tag}"',
+        f'name = "Tỉnh Demo ({tag})"', "",
+        *(f"[[halls]]\nconfig = {_q(e)}\n" for e in entries)]), encoding="utf-8")
+    return province
+
+
+def load_province(province: Path) -> list[HallSpec]:
+    """The halls of a generated province, read back through the server's own config parser."""
+    import tomllib
+
+    from hallserver.settings import load_hall_config
+
+    raw = tomllib.loads(province.read_text(encoding="utf-8"))
+    specs = []
+    for entry in raw["halls"]:
+        path = (province.parent / entry["config"]).resolve()
+        cfg = load_hall_config(path)
+        weights = dict(re.findall(r'code = "([a-z0-9-]+)"\n[^[]*?# weight = (\d+)', path.read_text("utf-8")))
+        served = {code for c in cfg.counters.values() for code in c.services}  # citizens come for these
+        services = {code: float(weights.get(code, 1)) for code in cfg.services if code in served}
+        officers = dict(zip(sorted(cfg.counters), sorted(cfg.officers), strict=False))
+        specs.append(HallSpec(
+            id=cfg.id, services=services, counters={n: c.services for n, c in sorted(cfg.counters.items())},
+            officers=officers, config=path,
+            dispensers=sorted(d.id for d in cfg.devices.values() if d.kind == "dispenser")))
+    return specs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--halls", type=int, default=130, help="halls in all, the provincial one included")
+    parser.add_argument("--counters", type=int, default=40, help="counters per hall")
+    parser.add_argument("--tag", default="bench", help="prefix of every hall id (a slug)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    province = generate(args.out, args.halls, args.counters, args.tag, args.seed)
+    print(f"{province}: {args.halls} halls x {args.counters} counters")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
