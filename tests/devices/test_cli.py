@@ -89,3 +89,41 @@ def test_ticket_dispenser_process_reports_its_printer_and_takes_a_block(server, 
     assert pty_printer.cleared == 1  # the buffer cleared at start, nothing printed
     status.close()
     replies.close()
+
+
+def test_report_journal_sends_a_dead_dispensers_journal_once(server, mqtt_url, hall_id, tmp_path):
+    """A dispenser died with a take never answered and an offline ticket not reported; its journal,
+    copied off the SD card, is reported by the replacement's command, twice without a second effect."""
+    import json
+    import shutil
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from firmware.pilink import DeviceLink
+
+    dead = DeviceLink(mqtt_url, hall_id, "kiosk-2", boot="7").start()
+    dead.request("ticket.block", {"size": 5}, msg_id="7-1")
+    phantom = dead.request("ticket.take", {"service": "tu-phap"}, msg_id="7-2")["ticket"]["number"]  # reply lost
+    dead.drop()
+    issued = datetime.now(ZoneInfo(server.config.timezone)).isoformat(timespec="seconds")
+    journal = tmp_path / "copied" / "journal.json"
+    journal.parent.mkdir()
+    journal.write_text(json.dumps({
+        "boot": 7, "pending": None, "voids": [{"id": "7-3", "take": "7-2"}], "unconfirmed": [],
+        "offline": [{"id": "7-4", "service": "tu-phap", "number": "A999", "issued_at": issued}]}))
+    shutil.copy(journal, tmp_path / "copy-2.json")
+    config = tmp_path / "dispenser.toml"
+    config.write_text(f'hall = "{hall_id}"\ndevice = "kiosk-2"\nbroker = "{mqtt_url}"\nstate_dir = "{tmp_path}"\n'
+                      f'[printer]\nport = "/dev/null"\n')
+
+    for copy in (journal, tmp_path / "copy-2.json"):  # the second: someone reports the same file again
+        proc = spawn("firmware.ticket_dispenser", config, "report-journal", str(copy))
+        output, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, output
+        assert "voids 1/1, offline tickets 1/1, print confirmations 0/0 sent" in output
+        left = json.loads(copy.read_text())
+        assert left["voids"] == [] and left["offline"] == []
+    hall = server.service.hall
+    assert [t.number for t in hall.waiting("tu-phap")] == ["A999"]
+    assert hall.tickets[phantom].status == "voided" and hall.tickets["A999"].offline
+    assert server.service.metrics["duplicates"] >= 2
