@@ -16,7 +16,8 @@ from hallserver import provisioning
 from hallserver.bootstrap import Runtime
 from hallserver.domain.pins import hash_pin
 from hallserver.metrics import configure_logging
-from hallserver.settings import Settings, load_hall_config
+from hallserver.province import load_province
+from hallserver.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,16 +42,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     configure_logging(os.environ.get("HALL_LOG_FORMAT"))  # "json": one JSON object per line
     settings = Settings.from_env()
-    config = load_hall_config(settings.config_path)
+    province = load_province(settings.config_path)  # one hall, or every hall of a province file
+    configs = [h.config for h in province.halls]
     broker = None
-    if settings.mqtt_url is None and not config.demo:  # no anonymous devices outside the demo
-        broker, settings = provisioning.start_embedded(settings, config)
-    runtime = Runtime(settings, config).start()
+    if settings.mqtt_url is None and not all(c.demo for c in configs):  # no anonymous devices outside the demo
+        broker, settings = provisioning.start_embedded(settings, configs)
+    runtime = Runtime(settings, province.halls[0].config if province.single else None).start()
     try:
         sock = runtime.bind_http()
         port = sock.getsockname()[1]
         mqtt = MqttUrl.parse(runtime.mqtt_url or "")  # printed without its password
-        print(f"hall {runtime.config.id} ready: MQTT {mqtt}, http://{settings.http_host}:{port}/", flush=True)
+        what = f"hall {runtime.config.id}" if province.single else f"province {province.id} ({len(configs)} halls)"
+        print(f"{what} ready: MQTT {mqtt}, http://{settings.http_host}:{port}/", flush=True)
         runtime.serve_http(sock)
     finally:
         runtime.stop()

@@ -11,16 +11,19 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import uvicorn
 
 from broker import EmbeddedBroker, start_default
+from hallserver.config_edits import load_overlay
 from hallserver.domain.config import HallConfig
 from hallserver.domain.pins import verify_pin
 from hallserver.http.hub import Hub
 from hallserver.mqtt import MqttAdapter
+from hallserver.province import load_province
 from hallserver.service import HallService
-from hallserver.settings import DEMO_CONFIG, Settings, load_hall_config
+from hallserver.settings import Settings
 from hallserver.store import Store
 
 log = logging.getLogger("hallserver")
@@ -33,35 +36,26 @@ def demo_pin_warnings(config: HallConfig) -> list[str]:
     return [o.id for o in config.officers.values() if verify_pin(o.pin_hash, "0000")]
 
 
-class Runtime:
-    def __init__(self, settings: Settings, config: HallConfig | None = None,
-                 clock: Callable[[], datetime] | None = None):
-        self.settings = settings
-        self.config = config or load_hall_config(settings.config_path)
-        self.clock = clock
-        self.broker: EmbeddedBroker | None = None
-        self.mqtt_url = settings.mqtt_url
-        self.store = Store(settings.database_url)
-        self.service = HallService(self.config, self.store, clock)
-        self.hub = Hub()
-        self.adapter: MqttAdapter | None = None
-        self.http: uvicorn.Server | None = None
-        self._http_thread: threading.Thread | None = None
+class HallRuntime:
+    """One hall's share of the server: what its HTTP app needs (hallserver.http.app.create_app)."""
 
-    def start(self) -> Runtime:
-        weak = demo_pin_warnings(self.config)
-        if weak:
-            log.warning("SECURITY: officers %s still have the demo PIN 0000; set their own PINs "
-                        "(python -m hallserver hash-pin)", ", ".join(weak))
-        if self.mqtt_url is None:
-            self.broker = start_default()
-            self.mqtt_url = self.broker.url
-            log.info("embedded MQTT broker on %s", self.mqtt_url)
-        self.store.migrate()
-        self.service.load()
-        self.adapter = MqttAdapter(self.service, self.mqtt_url, on_publish=self.hub.on_publish)
-        self.adapter.start()
-        return self
+    def __init__(self, runtime: Runtime, config: HallConfig, config_path: Path,
+                 clock: Callable[[], datetime] | None = None):
+        self.runtime = runtime
+        self.config = config
+        self.config_path = config_path
+        self.settings = runtime.settings
+        self.store = runtime.store
+        self.service = HallService(config, runtime.store, clock)
+        self.hub = Hub()
+
+    @property
+    def adapter(self) -> MqttAdapter | None:
+        return self.runtime.adapter
+
+    def mqtt_connected(self) -> bool:
+        adapter = self.runtime.adapter
+        return adapter is not None and adapter.hall_connected(self.config.id)
 
     @functools.cached_property
     def clips(self):
@@ -69,15 +63,83 @@ class Runtime:
         from displays.voice.clips import ClipBuilder
         from displays.voice.config import VoiceConfig
 
-        return ClipBuilder(VoiceConfig.from_toml(self.settings.config_path or DEMO_CONFIG))
+        return ClipBuilder(VoiceConfig.from_toml(self.config_path))
+
+
+class Runtime:
+    """The server: one hall, or every hall of a province (HALL_CONFIG names a province file), over
+    one store and one MQTT worker. For one hall, `config`, `service`, `hub` and `clips` are its own."""
+
+    def __init__(self, settings: Settings, config: HallConfig | None = None,
+                 clock: Callable[[], datetime] | None = None):
+        self.settings = settings
+        self.province = load_province(settings.config_path, config)
+        self.clock = clock
+        self.broker: EmbeddedBroker | None = None
+        self.mqtt_url = settings.mqtt_url
+        self.store = Store(settings.database_url)
+        self.halls = {src.config.id: HallRuntime(self, src.config, src.path, clock) for src in self.province.halls}
+        self.adapter: MqttAdapter | None = None
+        self.http: uvicorn.Server | None = None
+        self._http_thread: threading.Thread | None = None
+
+    @property
+    def first(self) -> HallRuntime:
+        return next(iter(self.halls.values()))
+
+    @property
+    def config(self) -> HallConfig:
+        return self.first.config
+
+    @property
+    def service(self) -> HallService:
+        return self.first.service
+
+    @property
+    def hub(self) -> Hub:
+        return self.first.hub
+
+    @property
+    def clips(self):
+        return self.first.clips
+
+    def start(self) -> Runtime:
+        for hall in self.halls.values():
+            weak = demo_pin_warnings(hall.config)
+            if weak:
+                log.warning("SECURITY: officers %s of hall %s still have the demo PIN 0000; set their own "
+                            "PINs (python -m hallserver hash-pin)", ", ".join(weak), hall.config.id)
+        if self.mqtt_url is None:
+            self.broker = start_default()
+            self.mqtt_url = self.broker.url
+            log.info("embedded MQTT broker on %s", self.mqtt_url)
+        self.store.migrate()
+        for hall in self.halls.values():
+            hall.service.load()
+        for hall in getattr(self, "halls", {"": self}).values():  # the admin's edits of each hall's TOML
+            load_overlay(hall)
+        self.adapter = MqttAdapter({h: rt.service for h, rt in self.halls.items()}, self.mqtt_url,
+                                   on_publish=self._on_publish)
+        self.adapter.start()
+        return self
+
+    def _on_publish(self, pub) -> None:
+        hall = self.halls.get(pub.topic.split("/", 2)[1])
+        if hall is not None:
+            hall.hub.on_publish(pub)
 
     def mqtt_connected(self) -> bool:
         return self.adapter is not None and self.adapter.connected.is_set()
 
     def app(self):
-        from hallserver.http.app import create_app
+        """One hall's pages at /; a province's halls each under /h/{hall}, with an index at /."""
+        if self.province.single:
+            from hallserver.http.app import create_app
 
-        return create_app(self)
+            return create_app(self.first)
+        from hallserver.http.province import create_province_app
+
+        return create_province_app(self.halls, self.settings, self.store)
 
     def http_server(self) -> uvicorn.Server:
         config = uvicorn.Config(self.app(), log_level="warning",
@@ -109,7 +171,8 @@ class Runtime:
 
     def stop(self) -> None:
         if self.http is not None:
-            self.hub.close()
+            for hall in self.halls.values():
+                hall.hub.close()
             self.http.should_exit = True
             if self._http_thread is not None:
                 self._http_thread.join(timeout=10)

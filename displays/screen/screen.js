@@ -3,6 +3,7 @@
 // snapshot the server sends first on every connection. URL parameters pick a subset for one
 // screen: ?services=tu-phap,giao-thong  ?counters=1-10,12
 "use strict";
+const BASE = document.documentElement.dataset.base || "";  // the app's prefix: "" or "/h/{hall}"
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const onlyServices = params.get("services") ? new Set(params.get("services").split(",")) : null;
@@ -98,7 +99,7 @@ function setLive(live) {
 }
 
 function connect() {
-  source = new EventSource("/api/stream");
+  source = new EventSource(BASE + "/api/stream");
   source.addEventListener("board", (e) => {
     backoffMs = 1000;
     setLive(true);
@@ -117,7 +118,7 @@ function connect() {
 // ---- sound: browsers play audio only after one click on the page (kiosks do it once at start)
 function announce(call) {
   if (!soundOn) return;
-  audioQueue.push(`/api/voice/call.wav?number=${encodeURIComponent(call.number)}&counter=${call.counter}`);
+  audioQueue.push(`${BASE}/api/voice/call.wav?number=${encodeURIComponent(call.number)}&counter=${call.counter}`);
   playNext();
 }
 

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hallserver import provisioning
 from hallserver.auth import ROLES, check_password_rules, hash_password
-from hallserver.http.auth import Admin, authenticator, form_fields
+from hallserver.http.auth import Admin, authenticator, base_of, form_fields
 from hallserver.http.pages import render
 from hallserver.store.accounts import Accounts, DuplicateUser
 from protocols import topics
@@ -110,7 +110,7 @@ async def create_user(request: Request, who: Admin) -> Response:
     except DuplicateUser:
         return _page(request, 409, "Tên đăng nhập đã có / username taken")
     accounts.audit(None, who.username, "user.create", f"user {username}", None, _user_view(row), now)
-    return RedirectResponse("/admin", 303)
+    return RedirectResponse(base_of(request) + "/admin", 303)
 
 
 def _is_last_admin(accounts: Accounts, row, role: str, active: bool) -> bool:
@@ -150,7 +150,7 @@ async def update_user(request: Request, who: Admin, user_id: int) -> Response:
         view["password"] = "changed"
     accounts.audit(None, who.username, "user.update", f"user {row.username}", before, view,
                    authenticator(request).now())
-    return RedirectResponse("/admin", 303)
+    return RedirectResponse(base_of(request) + "/admin", 303)
 
 
 @router.post("/admin/tokens", response_class=HTMLResponse)
@@ -174,7 +174,7 @@ def revoke_token(request: Request, who: Admin, token_id: int) -> Response:
     if row is not None:
         auth.accounts.audit(None, who.username, "token.revoke", f"token {row.name}", {"role": row.role}, None,
                             auth.now())
-    return RedirectResponse("/admin", 303)
+    return RedirectResponse(base_of(request) + "/admin", 303)
 
 
 

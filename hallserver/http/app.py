@@ -20,6 +20,7 @@ from displays.screen import ASSETS as SCREEN_ASSETS
 from hallserver.domain import views
 from hallserver.http import admin, auth, dashboard, kiosk, reports, schemas, staffing, tracking
 from hallserver.http.hub import sse
+from hallserver.http.pages import plain_page
 from hallserver.service import StoreUnavailable
 from hallserver.store.accounts import Accounts
 
@@ -162,16 +163,16 @@ def create_app(rt: Runtime) -> FastAPI:
         return FileResponse(path, media_type="audio/wav")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview() -> FileResponse:
-        return FileResponse(WEB / "overview.html", media_type="text/html; charset=utf-8")
+    def overview(request: Request) -> HTMLResponse:
+        return plain_page(request, "overview.html")
 
     @app.get("/screen", response_class=HTMLResponse, include_in_schema=False)
-    def screen() -> FileResponse:
+    def screen(request: Request) -> HTMLResponse:
         """The hall screen for the TVs: ?services=a,b or ?counters=1-10 for a subset."""
-        return FileResponse(SCREEN_ASSETS / "index.html", media_type="text/html; charset=utf-8")
+        return plain_page(request, "index.html")
 
     @app.get("/t/{token}", response_class=HTMLResponse, include_in_schema=False)
-    def track_page(token: str) -> FileResponse:
-        return FileResponse(WEB / "track.html", media_type="text/html; charset=utf-8")
+    def track_page(request: Request, token: str) -> HTMLResponse:
+        return plain_page(request, "track.html")
 
     return app

@@ -62,10 +62,15 @@ class Principal:
     officer: str | None = None
     csrf: str | None = None
     session_hash: str | None = None
+    hall: str | None = None  # the one hall the account is bound to; None: every hall of the province
 
 
 class NotSignedIn(Exception):
     pass
+
+
+OTHER_HALL = ("Tài khoản của bạn thuộc một sảnh khác, không dùng được ở sảnh này / "
+              "your account belongs to another hall")
 
 
 class Forbidden(Exception):
@@ -83,7 +88,12 @@ class WrongCredentials(Exception):
 
 
 class Authenticator:
-    def __init__(self, accounts: Accounts, hall_id: str, settings: Settings, now: Callable[[], datetime]):
+    """Sessions and tokens of one hall (`hall_id`), or of the whole province (`hall_id` None: every
+    account is accepted, and the principal says which hall it is bound to). An account bound to
+    another hall is nobody here; `request.state.foreign_hall` records it, so the refusal is a 403
+    and not a sign-in form that would refuse the same account again."""
+
+    def __init__(self, accounts: Accounts, hall_id: str | None, settings: Settings, now: Callable[[], datetime]):
         self.accounts, self.hall_id, self.settings, self.now = accounts, hall_id, settings, now
         key = settings.secret_key or accounts.secret("session_key")
         self.signer = URLSafeTimedSerializer(key, salt="hall-session")
@@ -92,11 +102,14 @@ class Authenticator:
         # the last request is written at most this often (reads must not all become writes)
         self.touch_every = min(timedelta(minutes=1), self.idle / 10) if self.idle else timedelta(minutes=1)
 
+    def foreign(self, hall: str | None) -> bool:
+        return hall is not None and self.hall_id is not None and hall != self.hall_id
+
     # ------------------------------------------------------------ who is asking
     def principal(self, request: Request) -> Principal | None:
         header = request.headers.get("authorization", "")
         if header[:7].lower() == "bearer ":
-            return self._token(header[7:].strip())
+            return self._token(request, header[7:].strip())
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             return None
@@ -108,21 +121,25 @@ class Authenticator:
         if found is None:
             return None
         row, user = found
-        if user.hall not in (None, self.hall_id):
+        if self.foreign(user.hall):
+            request.state.foreign_hall = user.hall
             return None
         if not self._seen(request, row, user.role):
             return None
         return Principal(user.username, user.name, user.role, "session", user.id, user.officer, row.csrf,
-                         row.id_hash)
+                         row.id_hash, user.hall)
 
-    def _token(self, token: str) -> Principal | None:
+    def _token(self, request: Request, token: str) -> Principal | None:
         if not token.startswith(TOKEN_PREFIX):
             return None
         row = self.accounts.token(digest(token))
-        if row is None or row.hall not in (None, self.hall_id):
+        if row is None:
+            return None
+        if self.foreign(row.hall):
+            request.state.foreign_hall = row.hall
             return None
         self.accounts.touch_token(row.id, self.now())
-        return Principal(f"token:{row.name}", row.name, row.role, "token")
+        return Principal(f"token:{row.name}", row.name, row.role, "token", hall=row.hall)
 
     # ------------------------------------------------------------ idle sign-out (HALL_SESSION_IDLE_MIN)
     def idle_limited(self, role: str) -> bool:
@@ -182,7 +199,7 @@ class Authenticator:
             raise Throttled
         user = self.accounts.user_by_name(username) if username else None
         ok = verify_password(user.password_hash if user else None, password)
-        if not ok or user is None or not user.active or user.hall not in (None, self.hall_id):
+        if not ok or user is None or not user.active or self.foreign(user.hall):
             self.accounts.record_attempt(username, ip, False, now)
             raise WrongCredentials
         self.accounts.record_attempt(username, ip, True, now)
@@ -191,7 +208,7 @@ class Authenticator:
         session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         self.accounts.create_session(user.id, digest(session_id), csrf, now, self.lifetime)
         principal = Principal(user.username, user.name, user.role, "session", user.id, user.officer, csrf,
-                              digest(session_id))
+                              digest(session_id), user.hall)
         return principal, self.signer.dumps(session_id)
 
     def new_token(self) -> tuple[str, str]:
@@ -273,6 +290,8 @@ def require(permission: str | None = None):
     async def dependency(request: Request) -> Principal:
         who = principal(request)
         if who is None:
+            if getattr(request.state, "foreign_hall", None):
+                raise Forbidden(OTHER_HALL)
             raise NotSignedIn
         if permission is not None and not allowed(who.role, permission):
             raise Forbidden
@@ -303,8 +322,26 @@ def local_path(target: str | None, default: str = "/dashboard") -> str:
     return target
 
 
+def base_of(request: Request) -> str:
+    """The prefix the app is mounted under: "" at the root (one hall), "/h/{hall}" in a province.
+    Every URL a page, script or redirect gives the browser starts with it; `next` targets and
+    `request.url.path` already include it."""
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def route_path(request: Request) -> str:
+    """The path inside the app (without the prefix)."""
+    path, base = request.url.path, base_of(request)
+    return path[len(base):] if base and path.startswith(base + "/") else path
+
+
+def landing(request: Request, role: str) -> str:
+    """Where a role lands after signing in, with the prefix (the province index sets its own)."""
+    return base_of(request) + getattr(request.app.state, "landing", home)(role)
+
+
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return route_path(request).startswith("/api/")
 
 
 # ---------------------------------------------------------------- routes
@@ -320,7 +357,7 @@ def login_page(request: Request, who: MaybeUser, next: str | None = None) -> Res
     from hallserver.http.pages import render
 
     if who is not None and who.via == "session":
-        return RedirectResponse(local_path(next, home(who.role)), 303)
+        return RedirectResponse(local_path(next, landing(request, who.role)), 303)
     return _login_form(request, next, None, 200, render)
 
 
@@ -329,7 +366,7 @@ def _login_form(request: Request, next: str | None, error: str | None, status: i
     response = render(request, "login.html", status=status, login_csrf=token, next=local_path(next, ""),
                       error=error)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
-                        secure=authenticator(request).secure(request), path="/login")
+                        secure=authenticator(request).secure(request), path=base_of(request) + "/login")
     return response
 
 
@@ -356,10 +393,10 @@ async def login(request: Request) -> Response:
     except WrongCredentials:
         return _login_form(request, next_, "Sai tên đăng nhập hoặc mật khẩu / wrong username or password", 401,
                            render)
-    response = RedirectResponse(local_path(next_, home(who.role)), 303)
+    response = RedirectResponse(local_path(next_, landing(request, who.role)), 303)
     response.set_cookie(SESSION_COOKIE, value, max_age=auth.cookie_max_age(who.role, auth.now()), httponly=True,
                         samesite="lax", secure=auth.secure(request), path="/")
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path=base_of(request) + "/login")
     return response
 
 
@@ -368,15 +405,15 @@ def logout(request: Request, who: SignedIn) -> Response:
     request.state.renew_session = None  # this response deletes the cookie
     if who.session_hash:
         authenticator(request).accounts.end_session(who.session_hash)
-    response = RedirectResponse("/login", 303)
+    response = RedirectResponse(base_of(request) + "/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @router.get("/lang/{code}", include_in_schema=False)
-def set_lang(code: str, next: str | None = None) -> Response:
+def set_lang(request: Request, code: str, next: str | None = None) -> Response:
     """Vietnamese first; English available (a cookie, for the pages that follow)."""
-    response = RedirectResponse(local_path(next), 303)
+    response = RedirectResponse(local_path(next, base_of(request) + "/dashboard"), 303)
     response.set_cookie(LANG_COOKIE, "en" if code == "en" else "vi", max_age=365 * 86400, samesite="lax")
     return response
 
@@ -389,8 +426,10 @@ def me(who: SignedIn) -> dict:
 
 
 # ---------------------------------------------------------------- wiring
-def install(app: FastAPI, accounts: Accounts, hall_id: str, settings: Settings, now: Callable[[], datetime]) -> None:
-    """Attach the authenticator, the refusal handlers and the sign-in routes to the app."""
+def install(app: FastAPI, accounts: Accounts, hall_id: str | None, settings: Settings,
+            now: Callable[[], datetime]) -> None:
+    """Attach the authenticator, the refusal handlers and the sign-in routes to the app (`hall_id`
+    None: the province's, which accepts every account)."""
     app.state.auth = Authenticator(accounts, hall_id, settings, now)
     app.add_middleware(RenewSession)
 
@@ -400,7 +439,7 @@ def install(app: FastAPI, accounts: Accounts, hall_id: str, settings: Settings, 
             return JSONResponse({"detail": "Cần đăng nhập / sign-in required"}, 401,
                                 headers={"WWW-Authenticate": "Bearer"})
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", 303)
+        return RedirectResponse(f"{base_of(request)}/login?next={quote(target)}", 303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:

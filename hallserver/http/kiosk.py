@@ -8,20 +8,19 @@ Include with `app.include_router(kiosk.router(rt))`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 import protocols
 from hallserver.domain import views
+from hallserver.http.pages import plain_page
 
 if TYPE_CHECKING:
     from hallserver.bootstrap import Runtime
 
-WEB = Path(__file__).parent.parent / "web"
 HTTP_STATUS = {"unavailable": 503, "bad_field": 422, "bad_id": 422, "unknown_service": 422, "unknown_priority": 422}
 
 
@@ -55,9 +54,9 @@ def router(rt: Runtime) -> APIRouter:
         return {"online": True, "paper": row.data.get("paper"), "printer": row.data.get("printer")}
 
     @r.get("/kiosk/{device}", response_class=HTMLResponse, include_in_schema=False)
-    def page(device: str) -> FileResponse:
+    def page(request: Request, device: str) -> HTMLResponse:
         dispenser(device)
-        return FileResponse(WEB / "kiosk.html", media_type="text/html; charset=utf-8")
+        return plain_page(request, "kiosk.html")
 
     @r.get("/api/kiosk/{device}")
     def kiosk(device: str) -> dict:

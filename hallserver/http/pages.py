@@ -9,12 +9,16 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from displays.screen import ASSETS as SCREEN_ASSETS
 from hallserver.auth import allowed, role_label
-from hallserver.http.auth import lang_of, principal
+from hallserver.http.auth import base_of, lang_of, principal
 
-TEMPLATES = Path(__file__).parent.parent / "web" / "templates"
+WEB = Path(__file__).parent.parent / "web"
+TEMPLATES = WEB / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
+# the plain pages (overview, tracking, kiosk, hall screen): static HTML but for `{{ base }}`
+_plain = Environment(loader=FileSystemLoader([WEB, SCREEN_ASSETS]), autoescape=True)
 
 MENU = (  # (path, permission, Vietnamese, English)
     ("/dashboard", "dashboard", "Bảng điều khiển", "Dashboard"),
@@ -52,13 +56,25 @@ _env.filters.update(number=number, percent=percent, vn_date=vn_date)
 
 
 def render(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
+    """A manager page. `base` is the prefix the app is mounted under ("" at the root, "/h/{hall}" in
+    a province): every link, form and script URL of the templates starts with it. An app without a
+    hall (the province index) sets `state.brand` (name, name_en) and `state.menu` instead."""
     lang = lang_of(request)
     who = principal(request)
-    rt = request.app.state.rt
-    menu = [(path, en if lang == "en" else vi) for path, perm, vi, en in MENU
+    state = request.app.state
+    rt = getattr(state, "rt", None)
+    base = base_of(request)
+    menu = [(base + path, en if lang == "en" else vi) for path, perm, vi, en in getattr(state, "menu", MENU)
             if who is not None and allowed(who.role, perm)]
     html = _env.get_template(template).render(
         request=request, lang=lang, t=(lambda vi, en: en if lang == "en" else vi), user=who,
-        role_label=lambda r: role_label(r, lang), hall=rt.config, menu=menu, path=request.url.path,
-        csrf=who.csrf if who else "", **context)
+        role_label=lambda r: role_label(r, lang), hall=rt.config if rt is not None else state.brand, menu=menu,
+        path=request.url.path, base=base, csrf=who.csrf if who else "", **context)
     return HTMLResponse(html, status, headers={"Cache-Control": "no-store"})
+
+
+def plain_page(request: Request, name: str) -> HTMLResponse:
+    """One of the plain pages (overview.html, track.html, kiosk.html, the screen's index.html) with
+    the app's prefix filled in: its links use it, its script reads it from `<html data-base>`."""
+    html = _plain.get_template(name).render(base=base_of(request))
+    return HTMLResponse(html, headers={"Cache-Control": "no-cache"})

@@ -2,6 +2,7 @@
 // call); counters' clocks tick in the browser between snapshots. Staffing changes go to
 // /api/manage/... with the session's CSRF token; the next snapshot shows their effect.
 "use strict";
+const BASE = document.documentElement.dataset.base || "";  // the app's prefix: "" or "/h/{hall}"
 const LANG = document.documentElement.lang === "en" ? "en" : "vi";
 const TEXT = {
   vi: { open: "mở", paused: "tạm nghỉ", closed: "đóng", live: "trực tiếp", lost: "mất kết nối", none: "Không có cảnh báo",
@@ -121,7 +122,7 @@ function setLive(live) {
 }
 
 function connect() {
-  const source = new EventSource("/api/dashboard/stream");
+  const source = new EventSource(BASE + "/api/dashboard/stream");
   source.addEventListener("open", () => setLive(true));
   source.addEventListener("error", () => setLive(false));
   source.addEventListener("dashboard", (e) => { setLive(true); render(JSON.parse(e.data)); });
@@ -135,7 +136,7 @@ let editing = null;
 let draft = [];
 
 async function post(url, body) {
-  const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
+  const res = await fetch(BASE + url, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
     body: JSON.stringify(body || {}) });
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(data.detail || res.statusText);
@@ -202,7 +203,7 @@ if (CAN_STAFF) {
 
 // ------------------------------------------------------------------ audit and staffing advice
 async function loadAudit() {
-  const res = await fetch("/api/audit?limit=8", { headers: { "X-Hall-Background": "1" } });  // not activity
+  const res = await fetch(BASE + "/api/audit?limit=8", { headers: { "X-Hall-Background": "1" } });  // not activity
   if (!res.ok) return;
   const rows = await res.json();
   $("audit").tBodies[0].replaceChildren(...rows.map((r) => el("tr", {},

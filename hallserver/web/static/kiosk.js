@@ -2,8 +2,9 @@
 // Each touch gets an id made here; a retry after a network error sends the same id, so the
 // server answers with the same ticket instead of issuing a second one.
 "use strict";
+const BASE = document.documentElement.dataset.base || "";  // the app's prefix: "" or "/h/{hall}"
 const device = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
-const api = `/api/kiosk/${encodeURIComponent(device)}`;
+const api = `${BASE}/api/kiosk/${encodeURIComponent(device)}`;
 const $ = (id) => document.getElementById(id);
 let priority = null;
 let busy = false;

@@ -1,6 +1,7 @@
 // Live hall overview: a board snapshot, then server-sent events; on a lost link the last board
 // stays on screen marked stale, and EventSource reconnects by itself.
 "use strict";
+const BASE = document.documentElement.dataset.base || "";  // the app's prefix: "" or "/h/{hall}"
 const STATUS = { open: "mở", paused: "tạm nghỉ", closed: "đóng" };
 const $ = (id) => document.getElementById(id);
 
@@ -42,7 +43,7 @@ function tick() {
 }
 
 function connect() {
-  const source = new EventSource("/api/stream");
+  const source = new EventSource(BASE + "/api/stream");
   source.addEventListener("open", () => setLive(true));
   source.addEventListener("error", () => setLive(false));
   source.addEventListener("board", (e) => { setLive(true); render(JSON.parse(e.data)); });

@@ -1,6 +1,7 @@
 // Ticket tracking page (QR code on the ticket): live by server-sent events, polling when a proxy or
 // an old phone cannot keep a stream open. Shows one ticket and nothing about the person.
 "use strict";
+const BASE = document.documentElement.dataset.base || "";  // the app's prefix: "" or "/h/{hall}"
 const STATUS = { waiting: "Đang chờ · Waiting", called: "Đang được gọi · Called now", held: "Tạm giữ · On hold",
   done: "Đã phục vụ · Served", no_show: "Vắng mặt · Missed", expired: "Hết hạn · Expired" };
 const token = location.pathname.split("/").pop();
@@ -55,7 +56,7 @@ function setLink(live) {
 
 async function poll() {
   try {
-    const res = await fetch(`/api/track/${encodeURIComponent(token)}`);
+    const res = await fetch(`${BASE}/api/track/${encodeURIComponent(token)}`);
     const body = await res.json();
     if (!res.ok) { gone(body); clearInterval(polling); return; }
     show(body);
@@ -66,7 +67,7 @@ async function poll() {
 
 function connect() {
   if (!window.EventSource) { poll(); polling = setInterval(poll, 5000); return; }
-  const source = new EventSource(`/api/track/${encodeURIComponent(token)}/stream`);
+  const source = new EventSource(`${BASE}/api/track/${encodeURIComponent(token)}/stream`);
   source.addEventListener("open", () => setLink(true));
   source.addEventListener("ticket", (e) => { setLink(true); show(JSON.parse(e.data)); });
   source.addEventListener("gone", (e) => { source.close(); gone(JSON.parse(e.data)); });
