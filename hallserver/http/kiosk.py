@@ -8,10 +8,11 @@ Include with `app.include_router(kiosk.router(rt))`.
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 import protocols
@@ -100,4 +101,30 @@ def router(rt: Runtime) -> APIRouter:
             adapter.client.publish(protocols.topics.down(cfg.id, device), protocols.encode(push), 1, False)
         return {"ticket": reply["ticket"], "printing": status["online"], "duplicate": outcome.duplicate}
 
+    @r.get("/api/kiosk/{device}/tickets/{number}/qr.svg", response_class=Response,
+           responses={200: {"content": {"image/svg+xml": {}}}, 404: {}})
+    def qr(device: str, number: str) -> Response:
+        """The QR code of a ticket's tracking link, shown on the kiosk's screen after a take (the
+        printed ticket has the printer's own). Only tickets of today issued by this dispenser."""
+        dispenser(device)
+
+        def find(hall, now):
+            t = hall.tickets.get(number)
+            return views.ticket_reply(t, hall)["track_url"] if t is not None and t.device == device else None
+
+        url = service.snapshot(find)
+        if url is None:
+            raise HTTPException(404, f"Không có số {number} hôm nay / no ticket {number} today")
+        return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
     return r
+
+
+def qr_svg(text: str) -> bytes:
+    """A QR code as a small SVG (one path), drawn by the browser at any size."""
+    import qrcode
+    import qrcode.image.svg
+
+    out = io.BytesIO()
+    qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2).save(out)
+    return out.getvalue()

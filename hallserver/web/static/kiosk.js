@@ -84,9 +84,14 @@ function show(ticket, hint, warn) {
   $("wait").textContent = ticket ? `Trước bạn: ${ticket.ahead} người · Chờ khoảng ${ticket.eta_min} phút` : "";
   $("hint").textContent = hint;
   $("hint").className = warn ? "hint warn" : "hint";
+  // the tracking link as a QR code to scan with a phone (the server draws it: no CDN, no script)
+  $("qr").hidden = !ticket;
+  if (ticket) $("qr").src = `${api}/tickets/${encodeURIComponent(ticket.number)}/qr.svg`;
+  else $("qr").removeAttribute("src");
+  $("link").textContent = ticket ? ticket.track_url : "";
   $("overlay").hidden = false;
   clearTimeout(hideTimer);
-  hideTimer = setTimeout(() => { $("overlay").hidden = true; }, 8000);
+  hideTimer = setTimeout(() => { $("overlay").hidden = true; }, ticket ? 15000 : 8000);
 }
 
 async function take(s) {
@@ -115,4 +120,17 @@ async function take(s) {
 
 $("overlay").onclick = () => { $("overlay").hidden = true; };
 refresh();
-setInterval(refresh, 10000);
+// Waiting counts follow the hall's event stream: each board snapshot (sent at every ticket and
+// call) triggers a refresh of this page's own view, at most one per second. The board does not
+// carry the printer's paper state nor opening hours, so a slow poll stays for those.
+let pending = null;
+function soon() {
+  if (pending === null) pending = setTimeout(() => { pending = null; refresh(); }, 1000);
+}
+if (window.EventSource) {
+  const stream = new EventSource(`${BASE}/api/stream`);
+  stream.addEventListener("board", soon);
+  stream.onerror = () => banner("MẤT KẾT NỐI — vui lòng chờ trong giây lát");  // it reconnects by itself
+  stream.onopen = soon;
+}
+setInterval(refresh, 60000);
