@@ -51,6 +51,8 @@ class Hall:
         self.policy = policies.get(self.config.policy)
         self.notice = self.config.notice
         self.tickets: dict[str, Ticket] = {}
+        # waiting, called or held: what the queries scan, so their cost follows the queues, not the day
+        self.open: dict[str, Ticket] = {}
         self.issued: dict[str, int] = {code: 0 for code in self.config.services}
         self.order = 0
         self.counters: dict[int, CounterState] = {
@@ -88,14 +90,14 @@ class Hall:
     # ---------------------------------------------------------------- queries
     def waiting(self, service: str | None = None) -> list[Ticket]:
         """Waiting tickets (of one service), oldest first."""
-        found = [t for t in self.tickets.values() if t.status == WAITING and (service is None or t.service == service)]
+        found = [t for t in self.open.values() if t.status == WAITING and (service is None or t.service == service)]
         return sorted(found, key=lambda t: t.key)
 
     def eligible(self, counter: CounterState) -> list[Ticket]:
         """Tickets this counter may call: its services' queues and the tickets sent to it."""
         services = set(counter.services)
         return [
-            t for t in self.tickets.values()
+            t for t in self.open.values()
             if t.status == WAITING and (
                 t.target_counter == counter.number or (t.target_counter is None and t.service in services))
         ]
@@ -112,7 +114,7 @@ class Hall:
             return 0
         strict = self.config.priority.mode == "strict"
         n = 0
-        for t in self.tickets.values():
+        for t in self.open.values():
             if t is ticket or t.status != WAITING or t.service != ticket.service:
                 continue
             if t.priority and not ticket.priority and strict:
@@ -205,6 +207,8 @@ class Hall:
         if len(recent) >= LOGIN_FAILURES:
             raise Refused("too_many_attempts", officer)
         who = self.config.officers.get(officer)
+        if who is not None and not who.active:
+            raise Refused("officer_inactive", officer)
         if who is None or not verify_pin(who.pin_hash, pin):
             failed = self._commit([Event("officer.login_failed", now, {"officer": officer, "counter": counter})])
             raise Refused("wrong_pin", officer, failed)
@@ -383,6 +387,8 @@ class Hall:
         self.roll(now)
         if officer not in self.config.officers:
             raise Refused("unknown_officer", officer)
+        if not self.config.officers[officer].active:
+            raise Refused("officer_inactive", officer)
         return self._commit(self._seat(now, self._counter(counter), officer, by))
 
     def set_policy(self, now: datetime, policy: str, by: str | None = None) -> list[Event]:
@@ -507,8 +513,9 @@ class Hall:
     def _on_ticket_issued(self, at: datetime, d: dict) -> None:
         self.order += 1
         self.issued[d["service"]] = max(self.issued.get(d["service"], 0), d["seq"])
-        self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, at,
-                                           d.get("token", ""), at, device=d.get("device"))
+        t = self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, at,
+                                               d.get("token", ""), at, device=d.get("device"))
+        self.open[t.number] = t
         self.counted[d["service"]] = self.counted.get(d["service"], 0) + 1
         if d.get("take") is not None and d.get("device") is not None:
             self.takes[(d["device"], d["take"])] = d["number"]
@@ -546,6 +553,7 @@ class Hall:
         t = self.tickets[d["number"]]
         self._release(t)
         t.status = status
+        self.open.pop(t.number, None)
         return t
 
     def _freed(self, at: datetime, d: dict) -> None:
@@ -647,8 +655,9 @@ class Hall:
     def _on_ticket_offline_issued(self, at: datetime, d: dict) -> None:
         self.order += 1
         issued = datetime.fromisoformat(d["issued_at"])
-        self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, issued,
-                                           d.get("token", ""), issued, device=d.get("device"), offline=True)
+        t = self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, issued,
+                                               d.get("token", ""), issued, device=d.get("device"), offline=True)
+        self.open[t.number] = t
         self.printed.add(d["number"])  # it was printed before it could be reported
         self.counted[d["service"]] = self.counted.get(d["service"], 0) + 1
         self.offline[d["service"]] = self.offline.get(d["service"], 0) + 1

@@ -380,6 +380,12 @@ class HallMachine(RuleBasedStateMachine):
                 self.finished[number] = t.status
 
     @invariant()
+    def the_open_index_holds_exactly_the_unfinished_tickets(self):
+        unfinished = {n for n, t in self.hall.tickets.items() if t.status in (WAITING, CALLED, HELD)}
+        assert set(self.hall.open) == unfinished
+        assert all(self.hall.open[n] is self.hall.tickets[n] for n in unfinished)
+
+    @invariant()
     def numbers_are_unique_per_service_and_day(self):
         for service, seqs in self.seqs.items():
             assert seqs == list(range(1, len(seqs) + 1))
