@@ -32,7 +32,8 @@ def ticket_history(engine: Engine, hall: str, since: date, until: date) -> list[
     """Tickets of `hall` from day `since` up to and excluding `until`, oldest first."""
     q = (select(TicketRow.day, TicketRow.first_service, TicketRow.service, TicketRow.status, TicketRow.priority,
                 TicketRow.issued_at, TicketRow.called_at, TicketRow.finished_at)
-         .where(TicketRow.hall == hall, TicketRow.day >= since, TicketRow.day < until)
+         .where(TicketRow.hall == hall, TicketRow.day >= since, TicketRow.day < until,
+                TicketRow.status != "voided")  # a phantom nobody held (ticket.void) is no demand
          .order_by(TicketRow.day, TicketRow.issued_at))
     with engine.connect() as conn:
         return [TicketHistory(*row) for row in conn.execute(q)]

@@ -24,7 +24,8 @@ def load_period(store: Store, hall: str, start: date, end: date, tz: ZoneInfo, n
                                   TicketRow.status, TicketRow.issued_at, TicketRow.first_called_at,
                                   TicketRow.called_at, TicketRow.finished_at, TicketRow.counter, TicketRow.officer,
                                   TicketRow.transfers, TicketRow.priority)
-                           .where(TicketRow.hall == hall, TicketRow.day >= start, TicketRow.day <= end)):
+                           .where(TicketRow.hall == hall, TicketRow.day >= start, TicketRow.day <= end,
+                                  TicketRow.status != "voided")):  # a phantom nobody held (ticket.void)
             period.tickets.append(TicketRec(r.day, r.number, r.service, r.first_service, r.status,
                                             local(r.issued_at), local(r.first_called_at), local(r.called_at),
                                             local(r.finished_at), r.counter, r.officer, r.transfers, r.priority))

@@ -16,7 +16,9 @@ from hallserver.domain.model import Refused
 from hallserver.service import HallService
 from hallserver.settings import load_hall_config
 from hallserver.store import Store
+from hallserver.store.history import ticket_history
 from hallserver.store.models import EventRow, TicketRow
+from hallserver.store.reporting import load_period
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NINE = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)  # a Monday
@@ -328,6 +330,10 @@ def test_service_voids_a_phantom_take_idempotently(database_url):
         assert rows == {"A001": "voided", "A002": "waiting"}
         kinds = [e.kind for e in s.query(EventRow).order_by(EventRow.id)]
         assert kinds == ["ticket.issued", "ticket.voided", "dispenser.take_voided", "ticket.issued", "ticket.printed"]
+    period = load_period(store, config.id, NINE.date(), NINE.date(), TZ, clock.now)
+    assert [t.number for t in period.tickets] == ["A002"]  # reports and demand leave the phantom out
+    assert [t.status for t in ticket_history(store.engine, config.id, NINE.date(), at(24 * 60).date())] == [
+        "waiting"]
     restarted = HallService(config, store, clock)
     restarted.load()
     assert [t.number for t in restarted.hall.waiting()] == ["A002"] and restarted.hall.counted["tu-phap"] == 1

@@ -3,7 +3,8 @@
 "use strict";
 const BASE = document.documentElement.dataset.base || "";  // the app's prefix: "" or "/h/{hall}"
 const STATUS = { waiting: "Đang chờ · Waiting", called: "Đang được gọi · Called now", held: "Tạm giữ · On hold",
-  done: "Đã phục vụ · Served", no_show: "Vắng mặt · Missed", expired: "Hết hạn · Expired" };
+  done: "Đã phục vụ · Served", no_show: "Vắng mặt · Missed", expired: "Hết hạn · Expired",
+  voided: "Đã hủy · Voided" };
 const token = location.pathname.split("/").pop();
 const $ = (id) => document.getElementById(id);
 let polling = null;
