@@ -99,3 +99,15 @@ def test_bad_province_files_are_refused(tmp_path):
         load_province(path)
     one = load_province(DEMO_CONFIG)  # a hall file is a province of one hall
     assert one.single and one.halls[0].config.id == "demo"
+
+
+def test_the_example_province_loads():
+    """hallserver/province_example: the provincial centre and five communes from one template."""
+    example = Path(__file__).parents[2] / "hallserver" / "province_example" / "province.toml"
+    province = load_province(example)
+    ids = [h.config.id for h in province.halls]
+    assert ids[0] == "tinh" and len(ids) == 6 == len(set(ids))
+    for h in province.halls:
+        assert h.config.public_url.endswith(f"/h/{h.config.id}")  # the tickets' QR links reach the hall's pages
+        if h.config.id != "tinh":
+            assert len(h.config.counters) == 5 and h.config.name.startswith("Trung tâm Phục vụ hành chính công xã ")
