@@ -113,6 +113,7 @@ class HallMachine(RuleBasedStateMachine):
         pre_counted = dict(hall.counted)
         pre_called = {n: t.first_called_at is not None for n, t in hall.tickets.items()}
         pre_printed = set(hall.printed)
+        pre_out = {code: hall.reserved.get(code, 0) - hall.offline.get(code, 0) for code in self.config.services}
         try:
             result = fn(now, *args, **kwargs)
             refusal = None
@@ -134,6 +135,10 @@ class HallMachine(RuleBasedStateMachine):
                 self._check_issued(e.data)
                 cap = self.config.services[e.data["service"]].daily_cap
                 assert cap is None or pre_counted[e.data["service"]] < cap, "issued online past the cap"
+            elif e.kind == "dispenser.block_reserved":
+                for code, first, last in e.data["blocks"]:  # never more numbers than the cap leaves
+                    cap = self.config.services[code].daily_cap
+                    assert cap is None or last - first + 1 <= cap - pre_counted[code] - pre_out[code]
             elif e.kind == "ticket.voided":
                 number = e.data["number"]
                 assert pre[number][0] == WAITING and not pre_called[number] and number not in pre_printed
