@@ -17,6 +17,7 @@ import uvicorn
 
 from broker import EmbeddedBroker, start_default
 from hallserver.config_edits import load_overlay
+from hallserver.config_edits import load_overlay
 from hallserver.domain.config import HallConfig
 from hallserver.domain.pins import verify_pin
 from hallserver.http.hub import Hub
@@ -116,6 +117,8 @@ class Runtime:
         self.store.migrate()
         for hall in self.halls.values():
             hall.service.load()
+        for hall in getattr(self, "halls", {"": self}).values():  # the admin's edits of each hall's TOML
+            load_overlay(hall)
         for hall in getattr(self, "halls", {"": self}).values():  # the admin's edits of each hall's TOML
             load_overlay(hall)
         self.adapter = MqttAdapter({h: rt.service for h, rt in self.halls.items()}, self.mqtt_url,

@@ -168,6 +168,27 @@ class HallService:
                 return False
         return True
 
+    def reconfigure(self, config: HallConfig, check: Callable[[Hall], None] | None = None,
+                    persist: Callable[[], None] | None = None) -> None:
+        """Swap the hall's configuration (an admin's edit; the stored overlay at start) and replay
+        today's events under it, so the engine never sees a configuration change mid-day. Under the
+        lock: `check(live hall)` may refuse (it raises), the replay runs, then `persist()` records
+        the change; when anything fails, the old configuration stays (rebuilt before the next command)."""
+        with self.lock:
+            if not self._fresh():
+                raise StoreUnavailable("the store is unreachable")
+            if check is not None:
+                check(self.hall)
+            old = self.config
+            self.config = config
+            try:
+                self.load()
+                if persist is not None:
+                    persist()
+            except BaseException:
+                self.config, self._stale = old, True
+                raise
+
     # ------------------------------------------------------------ device messages
     def handle_up(self, device_id: str, payload: bytes) -> Outcome:
         """One device message in its own transaction (the kiosk page, tests); the MQTT adapter

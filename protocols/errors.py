@@ -48,6 +48,7 @@ MESSAGES = {
     "bad_transfer": ("Không chuyển được số này", "Cannot transfer this ticket"),
     "unknown_counter": ("Quầy không tồn tại", "Unknown counter"),
     "unknown_officer": ("Cán bộ không tồn tại", "Unknown officer"),
+    "officer_inactive": ("Cán bộ đã ngừng hoạt động", "Officer is deactivated"),
     # ratings
     "not_armed": ("Chưa có lượt phục vụ để đánh giá", "Nothing to rate now"),
     "already_rated": ("Lượt phục vụ này đã được đánh giá", "Already rated"),

@@ -52,6 +52,7 @@ class Officer:
     id: str
     name: str
     pin_hash: str
+    active: bool = True  # an inactive officer keeps their history and figures, and cannot log in
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from fastapi_offline import FastAPIOffline
 import protocols
 from displays.screen import ASSETS as SCREEN_ASSETS
 from hallserver.domain import views
-from hallserver.http import admin, auth, dashboard, kiosk, reports, schemas, staffing, tracking
+from hallserver.http import admin, auth, config_admin, dashboard, kiosk, reports, schemas, staffing, tracking
 from hallserver.http.hub import sse
 from hallserver.http.pages import plain_page
 from hallserver.service import StoreUnavailable
@@ -60,7 +60,7 @@ def create_app(rt: Runtime) -> FastAPI:
     # a role: see hallserver/auth/roles.py.
     app.state.rt = rt
     auth.install(app, Accounts(rt.store), cfg.id, rt.settings, service.now)
-    for router in (dashboard.router, reports.router, admin.router, tracking.router):
+    for router in (dashboard.router, reports.router, admin.router, config_admin.router, tracking.router):
         app.include_router(router)
     app.include_router(staffing.router(rt), dependencies=[Depends(auth.require("staffing"))])
     app.include_router(kiosk.router(rt))  # public: the touch kiosks of the hall
@@ -85,6 +85,7 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @app.get("/api/hall", response_model=schemas.HallOut, tags=["hall"])
     def hall() -> schemas.HallOut:
+        cfg = service.config  # the live one: an admin may have edited it (hallserver/config_edits.py)
         return schemas.HallOut(
             id=cfg.id, name=cfg.name, name_en=cfg.name_en,
             services=[schemas.ServiceOut(code=s.code, name=s.name, name_en=s.name_en, prefix=s.prefix,

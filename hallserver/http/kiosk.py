@@ -67,7 +67,8 @@ def router(rt: Runtime) -> APIRouter:
         def read(hall, now):
             state = views.device_state(hall, d, now)
             queues = {q["service"]: q for q in views.queues(hall, now)}
-            return [{"code": s["code"], "name": cfg.services[s["code"]].name, "prefix": cfg.services[s["code"]].prefix,
+            live = hall.config.services  # names as the admin last edited them
+            return [{"code": s["code"], "name": live[s["code"]].name, "prefix": live[s["code"]].prefix,
                      "open": s["open"], "waiting": s["waiting"], "eta_min": queues[s["code"]]["eta_min"]}
                     for s in state["services"]]
 

@@ -27,6 +27,7 @@ MENU = (  # (path, permission, Vietnamese, English)
     ("/audit", "reports", "Nhật ký thay đổi", "Audit log"),
     ("/me", "own_figures", "Số liệu của tôi", "My figures"),
     ("/admin", "users", "Quản trị", "Administration"),
+    ("/admin/config", "users", "Cấu hình sảnh", "Hall setup"),
 )
 
 

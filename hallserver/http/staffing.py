@@ -43,7 +43,6 @@ def _finite(x: float) -> float | None:
 
 def router(rt: Runtime) -> APIRouter:
     api = APIRouter(prefix="/api/staffing", tags=["staffing"])
-    config = rt.service.config
     cache: dict[tuple, dict] = {}  # the history moves slowly: one computation per hour and question
 
     def compute(day: date | None, weeks: int, target_sl: float, max_occupancy: float, check: bool) -> tuple[date, dict]:
@@ -58,6 +57,7 @@ def router(rt: Runtime) -> APIRouter:
 
     def _compute(day: date, weeks: int, target_sl: float, max_occupancy: float, check: bool) -> dict:
         weekday = WEEKDAYS[day.weekday()]
+        config = rt.service.config  # the live one: an admin may have edited the targets
         try:
             target = Target(target_sl, max_occupancy, 0.0)
             history = demand_from_store(config, rt.store.engine, day, weeks)
@@ -78,7 +78,7 @@ def router(rt: Runtime) -> APIRouter:
                check: bool = True) -> str:
         """The advice as the Vietnamese report."""
         day, advice = compute(day, weeks, target_sl, max_occupancy, check)
-        return render(config, advice, day)
+        return render(rt.service.config, advice, day)
 
     @api.get("/erlang")
     def erlang(rate: Annotated[float, Query(ge=0, description="arrivals per hour")],

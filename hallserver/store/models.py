@@ -189,3 +189,14 @@ class SecretRow(Base):
     __tablename__ = "server_secrets"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class ConfigOverlayRow(Base):
+    """An admin's edits of a hall's configuration, laid over its TOML file at load
+    (hallserver/domain/overlay.py describes `data`)."""
+
+    __tablename__ = "config_overlays"
+    hall: Mapped[str] = mapped_column(String(48), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))

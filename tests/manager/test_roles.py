@@ -59,6 +59,11 @@ MATRIX = [
     ("POST", "/admin/tokens", {"data": {"name": "portal-{role}", "role": "viewer"}}, ADMIN),
     ("POST", "/admin/devices/ct-09/login", {"data": {"action": "issue"}}, ADMIN),
     ("POST", "/admin/devices/export", {"data": {}}, ADMIN),
+    ("GET", "/admin/config", None, ADMIN),
+    ("POST", "/admin/config/services/y-te", {"data": {"name": "Sở Y tế", "target_wait_min": "20"}}, ADMIN),
+    ("POST", "/admin/config/counters/30", {"data": {"name": "Quầy 30", "services": "y-te"}}, ADMIN),
+    ("POST", "/admin/config/officers/o30", {"data": {"name": "Cán bộ {role}", "pin": "13579"}}, ADMIN),
+    ("POST", "/admin/config/officers", {"data": {"id": "o-{role}", "name": "Mới", "pin": "2468"}}, ADMIN),
 ]
 
 

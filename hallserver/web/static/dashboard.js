@@ -10,13 +10,13 @@ const TEXT = {
     offline: "Mất kết nối", never: "Chưa từng kết nối", paper: "Giấy in", paperOut: "hết giấy", paperLow: "sắp hết",
     allOnline: "Mọi thiết bị đã kết nối đều trực tuyến", saved: "Đã lưu. Có hiệu lực từ lượt gọi tiếp theo.",
     noChange: "Không có gì thay đổi.", counter: "Quầy", status: "Trạng thái", officer: "Cán bộ", nobody: "chưa có cán bộ",
-    up: "Lên", down: "Xuống", remove: "Bỏ", closedByManager: "đóng bởi quản lý", heldN: "giữ" },
+    up: "Lên", down: "Xuống", remove: "Bỏ", closedByManager: "đóng bởi quản lý", heldN: "giữ", target: "mục tiêu ≤" },
   en: { open: "open", paused: "paused", closed: "closed", live: "live", lost: "reconnecting", none: "No alerts",
     idle: "idle", serving: "serving", served: "served", edit: "Adjust", min: "min", s: "s",
     offline: "Offline", never: "Never connected", paper: "Paper", paperOut: "out", paperLow: "low",
     allOnline: "Every device seen is online", saved: "Saved. Effective from the next call.",
     noChange: "Nothing changed.", counter: "Counter", status: "Status", officer: "Officer", nobody: "no officer",
-    up: "Up", down: "Down", remove: "Remove", closedByManager: "closed by a manager", heldN: "held" },
+    up: "Up", down: "Down", remove: "Remove", closedByManager: "closed by a manager", heldN: "held", target: "target ≤" },
 }[LANG];
 const $ = (id) => document.getElementById(id);
 const app = $("app");
@@ -47,7 +47,8 @@ function label(s) { return LANG === "en" && s.name_en ? s.name_en : s.name; }
 function renderServices(d) {
   $("services").tBodies[0].replaceChildren(...d.services.filter((s) => s.issued || s.waiting || s.counters_open)
     .map((s) => el("tr", { "data-service": s.service, class: s.over_target ? "alert" : (s.waiting ? "busy" : "") },
-      el("td", {}, `${s.prefix} · ${label(s)}`),
+      el("td", {}, `${s.prefix} · ${label(s)}`,
+        el("small", { class: "target muted" }, ` · ${TEXT.target} ${s.target_min} ${TEXT.min}`)),
       el("td", { class: "int waiting" }, String(s.waiting)),
       el("td", { class: "num" }, duration(s.longest_wait_s)),
       el("td", { class: "num" }, s.waiting ? `${s.eta_min} ${TEXT.min}` : "—"),
