@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 Day = Annotated[date | None, Query(description="the day to staff (default: today)")]
 Weeks = Annotated[int, Query(ge=1, le=52, description="weeks of history to estimate from")]
 Sl = Annotated[float, Query(gt=0, lt=1, description="share called within the service's target wait")]
-Occ = Annotated[float, Query(gt=0, le=1, description="largest share of time a counter is busy")]
+# below a tenth, the counters needed (load / occupancy) are absurd and, near 0, beyond any count
+Occ = Annotated[float, Query(ge=0.1, le=1, description="largest share of time a counter is busy")]
+MAX_ERLANGS = 1000.0  # the Erlang calculator's largest load: far above a hall, and bounded work
 
 
 def _finite(x: float) -> float | None:
@@ -81,15 +83,19 @@ def router(rt: Runtime) -> APIRouter:
         return render(rt.service.config, advice, day)
 
     @api.get("/erlang")
-    def erlang(rate: Annotated[float, Query(ge=0, description="arrivals per hour")],
-               aht: Annotated[float, Query(gt=0, description="handling time, minutes")],
-               target_time: Annotated[float, Query(ge=0, description="target wait, minutes")],
-               counters: Annotated[int | None, Query(ge=0)] = None,
+    def erlang(rate: Annotated[float, Query(ge=0, le=100_000, description="arrivals per hour")],
+               aht: Annotated[float, Query(gt=0, le=1440, description="handling time, minutes")],
+               target_time: Annotated[float, Query(ge=0, le=1440, description="target wait, minutes")],
+               counters: Annotated[int | None, Query(ge=0, le=5000)] = None,
                target_sl: Annotated[float | None, Query(ge=0, lt=1)] = None,
                max_occupancy: Occ = 1.0) -> dict:
-        """Erlang C: the figures of `counters`, or the counters that `target_sl` needs."""
+        """Erlang C: the figures of `counters`, or the counters that `target_sl` needs (loads up to
+        1000 Erlangs: the work grows with the counters)."""
         if (counters is None) == (target_sl is None):
             raise HTTPException(422, "counters hoặc target_sl (một trong hai) / give counters or target_sl")
+        if rate * aht / 60.0 > MAX_ERLANGS:
+            raise HTTPException(422, f"Tải quá lớn (trên {MAX_ERLANGS:.0f} Erlang) / "
+                                     f"load above {MAX_ERLANGS:.0f} Erlangs")
         if counters is not None:
             f = figures(rate, aht, counters, target_time)
             return {"p_wait": f.p_wait, "wq_min": _finite(f.wq_min), "sl": f.sl, "occupancy": _finite(f.occupancy)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
@@ -102,25 +103,85 @@ def test_hostile_http_requests(api):
     print(f"\nHTTP fuzz: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}")
 
 
+# operations whose every distinct request is expensive: the staffing advice runs the whole-day
+# simulator (about a second each on 2 cores), so it gets few examples
+FEW = {"/api/staffing": 6}
+
+
+def run_schemathesis(base: str, examples: int, **auth: dict) -> dict[tuple[str, str], dict[int, int]]:
+    """Every operation of /openapi.json, `examples` generated requests each, sent with `auth`
+    (headers, cookies); none may answer 5xx. Returns the statuses per operation."""
+    schema = schemathesis.openapi.from_url(base + "/openapi.json").exclude(path_regex=SKIP.pattern)
+    statuses: dict[tuple[str, str], dict[int, int]] = {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        seen = statuses.setdefault((operation.method.upper(), operation.path), {})
+        _drive(operation, FEW.get(operation.path, examples), base, auth, seen)
+    return statuses
+
+
+def _drive(operation, examples: int, base: str, auth: dict, seen: dict[int, int]) -> None:
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(operation.as_strategy())
+    def check(case) -> None:
+        response = case.call(base_url=base, timeout=10, **auth)
+        seen[response.status_code] = seen.get(response.status_code, 0) + 1
+        case.validate_response(response, checks=[not_a_server_error])
+
+    check()
+
+
 @pytest.mark.slow
 def test_openapi_no_server_errors(api):
     """schemathesis generates requests from /openapi.json for every operation (its pytest plugin's
     `from_fixture` does not run under pytest 9 here, so each operation's strategy is driven directly)."""
     base, _ = api
-    schema = schemathesis.openapi.from_url(base + "/openapi.json").exclude(path_regex=SKIP.pattern)
-    calls = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-
-        @settings(max_examples=25, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        @given(operation.as_strategy())
-        def check(case) -> None:
-            nonlocal calls
-            calls += 1
-            response = case.call(base_url=base, timeout=10)
-            case.validate_response(response, checks=[not_a_server_error])
-
-        check()
+    statuses = run_schemathesis(base, 25)
+    calls = sum(sum(s.values()) for s in statuses.values())
     assert calls > 100
-    print(f"\nschemathesis: {calls} requests over {len(list(schema.get_all_operations()))} operations")
+    print(f"\nschemathesis: {calls} requests over {len(statuses)} operations")
+
+
+ADMIN_PASSWORD = "fuzzing admin password"
+
+
+@pytest.fixture
+def admin(api, server) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+    """(base, headers, cookies) of an admin signed in through the login form: the session cookie
+    and its CSRF token, which every unsafe request made with the cookie must carry."""
+    from hallserver.auth import hash_password
+    from hallserver.store.accounts import Accounts
+
+    base, _ = api
+    Accounts(server.store).create_user("fuzz-admin", "Fuzz admin", "admin", hash_password(ADMIN_PASSWORD),
+                                       server.service.now())
+    with httpx.Client(base_url=base, timeout=10, follow_redirects=False) as client:
+        form = client.get("/login").text
+        login_csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        r = client.post("/login", data={"username": "fuzz-admin", "password": ADMIN_PASSWORD, "csrf": login_csrf})
+        assert r.status_code == 303, r.text
+        me = client.get("/api/me").json()
+        assert me["role"] == "admin", me
+        cookies = {name: value for name, value in client.cookies.items() if not name.startswith("hall_login")}
+    yield base, {"X-CSRF-Token": me["csrf"]}, cookies
+
+
+@pytest.mark.slow
+def test_openapi_no_server_errors_as_admin(admin):
+    """The same over every operation as a signed-in admin (session cookie and CSRF token), so the
+    generated requests get past the role checks into the handlers: the manager's staffing changes,
+    policy and notice, reports, staffing advice. Still no 5xx, and the session holds to the end."""
+    base, headers, cookies = admin
+    statuses = run_schemathesis(base, 40, headers=headers, cookies=cookies)
+    calls = sum(sum(s.values()) for s in statuses.values())
+    refused = {op: s for op, s in statuses.items() if 401 in s}
+    assert not refused, f"the admin was refused as signed out: {refused}"
+    reached = [op for op, s in statuses.items() if any(200 <= code < 300 for code in s)]
+    manage = [op for op in reached if op[1].startswith("/api/manage/")]
+    assert len(manage) >= 4 and len(reached) >= len(statuses) // 2, statuses
+    with httpx.Client(base_url=base, timeout=10, headers=headers, cookies=cookies) as client:
+        assert client.get("/api/me").json()["role"] == "admin"
+        assert client.get("/healthz").json()["status"] == "ok"
+    print(f"\nschemathesis as admin: {calls} requests over {len(statuses)} operations, "
+          f"{len(reached)} answered 2xx at least once")
