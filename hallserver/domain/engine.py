@@ -53,6 +53,7 @@ class Hall:
         self.tickets: dict[str, Ticket] = {}
         # waiting, called or held: what the queries scan, so their cost follows the queues, not the day
         self.open: dict[str, Ticket] = {}
+        self._queue_index: tuple[dict[str, list[Ticket]], dict[int, list[Ticket]]] | None = None
         self.issued: dict[str, int] = {code: 0 for code in self.config.services}
         self.order = 0
         self.counters: dict[int, CounterState] = {
@@ -88,19 +89,37 @@ class Hall:
         return closed
 
     # ---------------------------------------------------------------- queries
+    def _queues(self) -> tuple[dict[str, list[Ticket]], dict[int, list[Ticket]]]:
+        """Waiting tickets per service (oldest first) and those sent to one counter, built once
+        after each change: the outputs ask for them for every device of the hall."""
+        if self._queue_index is None:
+            by_service: dict[str, list[Ticket]] = {}
+            sent: dict[int, list[Ticket]] = {}
+            for t in self.open.values():
+                if t.status == WAITING:
+                    by_service.setdefault(t.service, []).append(t)
+                    if t.target_counter is not None:
+                        sent.setdefault(t.target_counter, []).append(t)
+            for queue in by_service.values():
+                queue.sort(key=lambda t: t.key)
+            self._queue_index = (by_service, sent)
+        return self._queue_index
+
     def waiting(self, service: str | None = None) -> list[Ticket]:
         """Waiting tickets (of one service), oldest first."""
-        found = [t for t in self.open.values() if t.status == WAITING and (service is None or t.service == service)]
-        return sorted(found, key=lambda t: t.key)
+        by_service = self._queues()[0]
+        if service is not None:
+            return list(by_service.get(service, ()))
+        return sorted((t for queue in by_service.values() for t in queue), key=lambda t: t.key)
 
     def eligible(self, counter: CounterState) -> list[Ticket]:
-        """Tickets this counter may call: its services' queues and the tickets sent to it."""
-        services = set(counter.services)
-        return [
-            t for t in self.open.values()
-            if t.status == WAITING and (
-                t.target_counter == counter.number or (t.target_counter is None and t.service in services))
-        ]
+        """Tickets this counter may call: its services' queues and the tickets sent to it (in the
+        order they were issued)."""
+        by_service, sent = self._queues()
+        found = [t for t in sent.get(counter.number, ())]
+        for code in dict.fromkeys(counter.services):
+            found.extend(t for t in by_service.get(code, ()) if t.target_counter is None)
+        return sorted(found, key=lambda t: t.order)
 
     def counter_of_officer(self, officer: str) -> CounterState | None:
         return next((c for c in self.counters.values() if c.officer == officer), None)
@@ -508,6 +527,7 @@ class Hall:
     def apply(self, e: Event) -> None:
         """Change state by one event; also used to replay the stored day after a restart."""
         self.roll(e.at)
+        self._queue_index = None
         getattr(self, "_on_" + e.kind.replace(".", "_"))(e.at, e.data)
 
     def _on_ticket_issued(self, at: datetime, d: dict) -> None:

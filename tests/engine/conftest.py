@@ -129,8 +129,8 @@ def plain(value):
 
 def snapshot(hall: Hall, now: datetime) -> dict:
     """Everything observable of a hall, to compare a replay with: every attribute of its state
-    (whatever the engine adds later) and every view."""
-    state = {k: plain(v) for k, v in vars(hall).items() if k != "config"}
+    (whatever the engine adds later; not its private caches, derived from the rest) and every view."""
+    state = {k: plain(v) for k, v in vars(hall).items() if k != "config" and not k.startswith("_")}
     state["login_failures"] = {k: v for k, v in state.get("login_failures", {}).items() if v}
     return {
         "state": state,

@@ -391,6 +391,16 @@ class HallMachine(RuleBasedStateMachine):
         assert all(self.hall.open[n] is self.hall.tickets[n] for n in unfinished)
 
     @invariant()
+    def the_queue_index_answers_as_a_full_scan_would(self):
+        waiting = [t for t in self.hall.tickets.values() if t.status == WAITING]
+        for code in self.config.services:
+            assert self.hall.waiting(code) == sorted((t for t in waiting if t.service == code), key=lambda t: t.key)
+        assert self.hall.waiting() == sorted(waiting, key=lambda t: t.key)
+        for c in self.hall.counters.values():
+            assert self.hall.eligible(c) == [t for t in waiting if t.target_counter == c.number or (
+                t.target_counter is None and t.service in c.services)]
+
+    @invariant()
     def numbers_are_unique_per_service_and_day(self):
         for service, seqs in self.seqs.items():
             assert seqs == list(range(1, len(seqs) + 1))
