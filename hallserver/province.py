@@ -12,6 +12,11 @@ HALL_CONFIG names either one hall's TOML file or a province file:
     id = "xa-an-khanh"                  # keys given here replace those of its [hall] table
     name = "Trung tâm Phục vụ hành chính công xã An Khánh"
 
+Each hall's pages are served under /h/{hall} (hallserver/http/province.py), so the tracking link in
+its tickets' QR codes is `{public_url}/h/{hall}/t/{token}`: `[province] public_url` (else the hall
+file's own `public_url`) is the server's address, and `/h/{hall}` is added to it unless the entry
+sets the hall's `public_url` itself.
+
 Every hall keeps its own id in every topic and table, so halls stay isolated however many share
 the server, the broker and the database.
 """
@@ -19,11 +24,20 @@ the server, the broker and the database.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hallserver.domain.config import ConfigError, HallConfig
 from hallserver.settings import DEMO_CONFIG, load_hall_config
+
+PREFIX = "/h"  # a province's hall is served under /h/{hall}
+
+
+def hall_public_url(server_url: str, hall_id: str) -> str:
+    """The public address of a hall of a province: the server's, with the hall's prefix."""
+    path = f"{PREFIX}/{hall_id}"
+    url = server_url.rstrip("/")
+    return url if url.endswith(path) else url + path
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,8 @@ def load_province(path: Path | None, config: HallConfig | None = None) -> Provin
             raise ConfigError(f"{path}: [[halls]] entry {i}: no file {hall_path}") from None
         if hall.id in seen:
             raise ConfigError(f"{path}: hall id {hall.id!r} appears twice")
+        if "public_url" not in overrides:
+            hall = replace(hall, public_url=hall_public_url(str(head.get("public_url") or hall.public_url), hall.id))
         seen.add(hall.id)
         halls.append(HallSource(hall, hall_path))
     return Province(str(head["id"]), str(head.get("name", head["id"])), tuple(halls))

@@ -32,6 +32,7 @@ from hallserver.domain import views
 from hallserver.http import auth
 from hallserver.http.app import WEB, create_app
 from hallserver.http.pages import render
+from hallserver.province import PREFIX
 from hallserver.service import StoreUnavailable
 from hallserver.settings import Settings
 from hallserver.store.accounts import Accounts
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
     from hallserver.store import Store
 
 log = logging.getLogger("hallserver.province")
-PREFIX = "/h"
 NOT_PROVINCE = ("Trang này dành cho cán bộ cấp tỉnh / this page is for province-wide staff")
 
 
