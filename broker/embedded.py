@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -26,10 +27,13 @@ from amqtt.session import Session
 from .passwords import verify_password
 from .ports import port_in_use
 
-__all__ = ["EmbeddedBroker", "MosquittoHashFileAuthPlugin", "UsernameAwareAnonymousAuthPlugin", "start_default"]
+__all__ = ["Acls", "EmbeddedBroker", "Logins", "MosquittoHashFileAuthPlugin", "UsernameAwareAnonymousAuthPlugin",
+           "start_default"]
 
 log = logging.getLogger(__name__)
 
+Acls = tuple[dict[str, list[str]], dict[str, list[str]]]  # (publish, subscribe) topic filters by username
+Logins = tuple[dict[str, str], Acls | None]  # password hashes by username, and the ACLs
 
 
 class UsernameAwareAnonymousAuthPlugin(BaseAuthPlugin):
@@ -51,12 +55,24 @@ class MosquittoHashFileAuthPlugin(FileAuthPlugin):
     """amqtt's FileAuthPlugin that also checks Mosquitto's `$7$` hashes, so the embedded broker
     reads the very password file generated for Mosquitto (argon2 lines still work)."""
 
+    # set by EmbeddedBroker: called before each login, so a changed credentials file is read first
+    before_authenticate: Callable[[], None] | None = None
+
     async def authenticate(self, *, session: Session) -> bool | None:
         """`$7$` hashes are checked here; anything else goes to amqtt's own hashers."""
+        if self.before_authenticate is not None:
+            self.before_authenticate()
         encoded = self._users.get(session.username or "") if session else None
         if encoded is not None and encoded.startswith("$7$"):
             return verify_password(session.password or "", encoded)
         return await super().authenticate(session=session)
+
+    def holds(self, username: str | None, password: str | None) -> bool:
+        """Whether a login still holds (a `$7$` hash; other hashes are left to amqtt at the next login)."""
+        encoded = self._users.get(username or "")
+        if encoded is None:
+            return False
+        return not encoded.startswith("$7$") or verify_password(password or "", encoded)
 
 
 class HallTopicAclPlugin(TopicAccessControlListPlugin):
@@ -81,6 +97,11 @@ class EmbeddedBroker:
     with it, clients must log in: `user:hash` lines, Mosquitto `$7$` or argon2. `acls`, a
     (publish, subscribe) pair of {username: [topic filters]}, turns on amqtt's topic ACL; amqtt
     still hands out retained messages past it, so ACL guarantees belong to Mosquitto.
+
+    Logins change without a restart: `reload(users, acls)` from any thread, or `refresh`, a
+    callable returning new (users, acls) when its source changed (else None), asked before every
+    login and every `refresh_interval` seconds. Either closes the live sessions whose login no
+    longer holds (revoked, or its password replaced), as Mosquitto does on SIGHUP.
     """
 
     def __init__(
@@ -89,14 +110,20 @@ class EmbeddedBroker:
         port: int = 0,
         *,
         password_file: str | Path | None = None,
-        acls: tuple[dict[str, list[str]], dict[str, list[str]]] | None = None,
+        acls: Acls | None = None,
+        refresh: Callable[[], Logins | None] | None = None,
+        refresh_interval: float = 2.0,
         start_timeout: float = 10.0,
     ) -> None:
         self.host = host
         self._requested_port = port
         self.password_file = Path(password_file) if password_file is not None else None
         self.acls = acls
+        self.refresh = refresh
+        self.refresh_interval = refresh_interval
         self.start_timeout = start_timeout
+        self._broker: Broker | None = None
+        self._tasks: set[asyncio.Task] = set()
         self._port: int | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -160,6 +187,71 @@ class EmbeddedBroker:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    # -- logins --------------------------------------------------------------------------------
+    def reload(self, users: dict[str, str], acls: Acls | None = None, timeout: float = 10.0) -> int:
+        """Swap the logins (and ACLs) of the running broker; return how many live sessions were
+        closed because their login no longer holds. Only with `password_file`."""
+        loop = self._loop
+        if loop is None or self._broker is None:
+            raise RuntimeError("EmbeddedBroker not started")
+        return asyncio.run_coroutine_threadsafe(self._apply(users, acls), loop).result(timeout)
+
+    def _plugins(self) -> tuple[MosquittoHashFileAuthPlugin | None, HallTopicAclPlugin | None]:
+        manager = self._broker.plugins_manager if self._broker is not None else None
+        auth = next((p for p in getattr(manager, "_auth_plugins", ()) if isinstance(p, MosquittoHashFileAuthPlugin)),
+                    None)
+        acl = next((p for p in getattr(manager, "_topic_plugins", ()) if isinstance(p, HallTopicAclPlugin)), None)
+        return auth, acl
+
+    def _swap(self, users: dict[str, str], acls: Acls | None) -> MosquittoHashFileAuthPlugin:
+        """On the broker's loop: the new logins take effect for the next login and publish."""
+        auth, acl = self._plugins()
+        if auth is None:
+            raise RuntimeError("the embedded broker runs without a password file: nothing to reload")
+        auth._users = dict(users)
+        if acls is not None and acl is not None:
+            acl.context.config.publish_acl, acl.context.config.subscribe_acl = acls
+        return auth
+
+    async def _apply(self, users: dict[str, str], acls: Acls | None) -> int:
+        auth = self._swap(users, acls)
+        return await self._close_stale(auth)
+
+    async def _close_stale(self, auth: MosquittoHashFileAuthPlugin) -> int:
+        """Close the connected sessions whose login no longer holds (their last will is sent)."""
+        assert self._broker is not None
+        closed = 0
+        for session, handler in list(self._broker._sessions.values()):
+            if session.transitions.state == "connected" and not auth.holds(session.username, session.password):
+                log.warning("closing the session of %s (%s): its login no longer holds", session.username,
+                            session.client_id)
+                await handler.handle_connection_closed()
+                closed += 1
+        return closed
+
+    def _refresh_now(self) -> bool:
+        """Ask `refresh` for new logins and swap them in (on the broker's loop); True when changed."""
+        if self.refresh is None:
+            return False
+        try:
+            logins = self.refresh()
+        except Exception:  # a half-written or broken file: keep the logins in force
+            log.exception("embedded MQTT broker: reading the logins failed; the previous ones stay")
+            return False
+        if logins is None:
+            return False
+        auth = self._swap(*logins)
+        log.info("embedded MQTT broker: %d logins reloaded", len(logins[0]))
+        task = asyncio.get_running_loop().create_task(self._close_stale(auth))  # both callers run on the loop
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.refresh_interval)
+            self._refresh_now()
+
     @property
     def port(self) -> int:
         """The port the broker listens on (only after `start()`)."""
@@ -205,15 +297,24 @@ class EmbeddedBroker:
         self._stop_requested = asyncio.Event()
         broker = Broker(self.config())
         broker._subscriptions = _SnapshotDict(broker._subscriptions)
+        self._broker = broker
         await broker.start()
+        watcher = None
         try:
+            auth, _ = self._plugins()
+            if self.refresh is not None and auth is not None:
+                auth.before_authenticate = self._refresh_now
+                watcher = asyncio.create_task(self._watch(), name="embedded-broker-logins")
             # amqtt has no public accessor for the bound address; needed for port=0.
             server = broker._servers["default"].instance
             port = int(server.sockets[0].getsockname()[1])
             ready.set_result(port)
             await self._stop_requested.wait()
         finally:
+            if watcher is not None:
+                watcher.cancel()
             await broker.shutdown()
+            self._broker = None
 
 
 class _SnapshotDict(dict):

@@ -19,7 +19,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from protocols.errors import ProtocolError
 
 if TYPE_CHECKING:
     from broker import EmbeddedBroker
+    from broker.embedded import Logins
     from hallserver.settings import Settings
 
 __all__ = ["Credentials", "ProvisionError", "Record", "add_parser", "by_hall", "config_files", "credentials_path",
@@ -249,13 +250,17 @@ class Credentials:
         _write_atomic(acl, acl_text(accounts), 0o640, group)
         return passwd, acl
 
+    def embedded_accounts(self, halls: str | Iterable[str], server_hash: str) -> list[Account]:
+        """The embedded broker's logins: the devices, and a one-off server login (`server_hash`)
+        for `halls` and every hall of the file."""
+        served = sorted(set([halls] if isinstance(halls, str) else halls) | set(self.halls()))
+        server = Account(SERVER_USERNAME, served[0], SERVER_KIND, server_hash, halls=tuple(served))
+        return [a for a in self.accounts() if a.username != SERVER_USERNAME] + [server]
+
     def embedded_files(self, directory: Path, halls: str | Iterable[str],
                        server_password: str) -> tuple[Path, tuple[dict, dict]]:
-        """The embedded broker's password file (devices + a one-off server login for `halls` and
-        every hall of the file) and its ACLs."""
-        served = sorted(set([halls] if isinstance(halls, str) else halls) | set(self.halls()))
-        server = Account(SERVER_USERNAME, served[0], SERVER_KIND, hash_password(server_password), halls=tuple(served))
-        accounts = [a for a in self.accounts() if a.username != SERVER_USERNAME] + [server]
+        """The embedded broker's password file (`embedded_accounts`) and its ACLs."""
+        accounts = self.embedded_accounts(halls, hash_password(server_password))
         passwd = directory / "passwd"
         _write_atomic(passwd, password_file_text(accounts), 0o600)
         return passwd, amqtt_acls(accounts)
@@ -369,10 +374,37 @@ def _said(creds: Credentials, what: str, username: str, password: str) -> None:
     print(f"run `provision export` and reload the broker to apply ({creds.path})")
 
 
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when the credentials file is saved (a new file renamed over it)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def embedded_refresh(path: Path, halls: list[str], server_hash: str) -> Callable[[], Logins | None]:
+    """For EmbeddedBroker(refresh=...): the logins of the credentials file at `path` when it has
+    changed since the last call (or since now), else None. So `provision add|revoke|replace` and
+    the admin page take effect on the running embedded broker without `export` or a restart."""
+    seen = _stamp(path)
+
+    def refresh() -> Logins | None:
+        nonlocal seen
+        stamp = _stamp(path)
+        if stamp == seen:
+            return None
+        seen = stamp  # a file refused below (from before hall logins) is reported once, not every time
+        accounts = Credentials(path).embedded_accounts(halls, server_hash)
+        return {a.username: a.password_hash for a in accounts}, amqtt_acls(accounts)
+
+    return refresh
+
+
 def start_embedded(settings: Settings, configs: HallConfigs) -> tuple[EmbeddedBroker, Settings]:
     """Outside the demo the embedded broker takes the provisioned logins only (no anonymous
     access); the server logs in with a one-off password made for this run, for every hall of
-    `configs` and of the credentials file."""
+    `configs` and of the credentials file. The broker follows changes of the credentials file."""
     from broker import start_default
 
     creds = Credentials(credentials_path(settings.config_path))
@@ -380,8 +412,14 @@ def start_embedded(settings: Settings, configs: HallConfigs) -> tuple[EmbeddedBr
         log.warning("SECURITY: no device credentials in %s; devices cannot connect until you run "
                     "`python -m hallserver provision add`", creds.path)
     password = new_password()
+    halls = list(by_hall(configs))
+    server_hash = hash_password(password)
+    refresh = embedded_refresh(creds.path, halls, server_hash)
     with tempfile.TemporaryDirectory(prefix="hall-broker-") as tmp:
-        passwd, acls = creds.embedded_files(Path(tmp), list(by_hall(configs)), password)
-        broker = start_default(password_file=passwd, acls=acls)  # amqtt reads the file at start
+        accounts = creds.embedded_accounts(halls, server_hash)
+        passwd = Path(tmp) / "passwd"
+        _write_atomic(passwd, password_file_text(accounts), 0o600)
+        # amqtt reads the file at start; later changes come through `refresh`
+        broker = start_default(password_file=passwd, acls=amqtt_acls(accounts), refresh=refresh)
     url = f"mqtt://{SERVER_USERNAME}:{password}@{broker.host}:{broker.port}"
     return broker, replace(settings, mqtt_url=url)

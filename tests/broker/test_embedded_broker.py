@@ -32,6 +32,7 @@ class Client:
         clean_session: bool = True,
         username: str | None = None,
         password: str | None = None,
+        will: tuple[str, bytes] | None = None,
     ) -> None:
         self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self.connected = threading.Event()
@@ -47,6 +48,8 @@ class Client:
         )
         if username is not None:
             self.client.username_pw_set(username, password)
+        if will is not None:
+            self.client.will_set(will[0], will[1], 1)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *_args: self.subscribed.set()
         self.client.on_message = lambda _c, _u, msg: self.messages.put(msg)
@@ -188,6 +191,42 @@ def test_password_file_requires_login(tmp_path: Path, topic_prefix: str) -> None
                 assert bad.connect_rc is not None and bad.connect_rc.is_failure
             finally:
                 bad.close()
+
+
+def test_reload_swaps_logins_and_closes_stale_sessions(tmp_path: Path, topic_prefix: str) -> None:
+    """EmbeddedBroker.reload(users, acls) on a running broker: a dropped login's live session is
+    closed (its last will goes out), a kept one stays, a new one logs in, the new ACL applies."""
+    from broker.passwords import hash_password
+
+    topic, will = f"{topic_prefix}/up", f"{topic_prefix}/will"
+    password_file = tmp_path / "passwd"
+    password_file.write_text(f"old:{hash_password('pw-old')}\nkept:{hash_password('pw-kept')}\n")
+    acls = ({"old": [topic, will], "kept": [topic]}, {"old": [topic], "kept": [topic, will]})
+    with EmbeddedBroker(password_file=password_file, acls=acls) as broker:
+        with client(broker.url, username="kept", password="pw-kept") as kept:
+            kept.subscribe(will)
+            kept.subscribe(topic)
+            old = Client(broker.url, username="old", password="pw-old", will=(will, b"gone"))
+            try:
+                old.wait_connected()
+                users = {"kept": hash_password("pw-kept"), "new": hash_password("pw-new")}
+                assert broker.reload(users, ({"new": [topic]}, {"kept": [topic, will]})) == 1
+                assert old.disconnected.wait(TIMEOUT)
+                assert kept.next_message().payload == b"gone"
+            finally:
+                old.close()
+            assert not kept.disconnected.is_set()
+            kept.publish(topic, b"no longer allowed")  # acknowledged, and dropped by the new ACL
+            with client(broker.url, username="new", password="pw-new") as new:
+                new.publish(topic, b"allowed")
+            assert kept.next_message().payload == b"allowed"
+            refused = Client(broker.url, username="old", password="pw-old")
+            try:
+                assert refused.connected.wait(TIMEOUT) and refused.connect_rc is not None
+                assert refused.connect_rc.is_failure
+            finally:
+                refused.close()
+            assert kept.messages.empty()
 
 
 # -- the Mosquitto test helper ----------------------------------------------------------------

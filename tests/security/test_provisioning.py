@@ -248,6 +248,60 @@ def test_embedded_broker_outside_the_demo_takes_only_provisioned_logins(tmp_path
         broker.stop()
 
 
+def test_embedded_broker_follows_the_credentials_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`provision add|replace|revoke` while the embedded broker runs: a new login works at once
+    (read before each login), a revoked or replaced one is shut out and its live session closed
+    (the file is watched every `refresh_interval`), without `export` or a restart."""
+    config = load_hall_config(None, demo=False, always_open=True)
+    monkeypatch.delenv("HALL_CREDENTIALS", raising=False)
+    creds_file = tmp_path / "hall.credentials.json"
+    creds = Credentials(creds_file)
+    passwords = {d: creds.add(config, d) for d in ("ct-05", "rb-05")}
+    creds.save()
+    settings = Settings(mqtt_url=None, database_url="sqlite://", config_path=tmp_path / "hall.toml")
+    broker, settings = start_embedded(settings, config)
+    broker.refresh_interval = 0.2  # read by the watcher at each turn
+    peers: list[Peer] = []
+
+    def connect(user: str, password: str, client_id: str) -> Peer:
+        peers.append(Peer(broker.port, user, password, client_id))
+        return peers[-1]
+
+    def cli(*args: str) -> str:
+        assert main(["provision", "--credentials", str(creds_file), *args]) == 0
+        return capsys.readouterr().out.split("keep it on the device): ")[-1].split()[0]
+
+    try:
+        assert settings.mqtt_url is not None
+        server = connect("hallserver", settings.mqtt_url.split(":")[2].split("@")[0], "server")
+        button = connect("demo.rb-05", passwords["rb-05"], "rb")
+        terminal = connect("demo.ct-05", passwords["ct-05"], "ct")
+        assert server.accepted and button.accepted and terminal.accepted
+        assert not connect("demo.led-05", "not-yet", "led-0").accepted
+
+        led_password = cli("add", "--device", "led-05")
+        assert connect("demo.led-05", led_password, "led-1").accepted  # no restart, no export
+
+        cli("revoke", "--device", "rb-05")
+        assert button.dropped.wait(10), "the revoked device's live session stayed open"
+        assert not connect("demo.rb-05", passwords["rb-05"], "rb-again").accepted
+
+        new = cli("replace", "--device", "ct-05")
+        assert terminal.dropped.wait(10), "a session with the replaced password stayed open"
+        assert not connect("demo.ct-05", passwords["ct-05"], "ct-old").accepted
+        assert connect("demo.ct-05", new, "ct-new").accepted
+        # the new login's ACL came with it: its publish reaches the server's subscription
+        server.subscribe("qms/demo/dev/+/up")
+        peers[-1].publish("qms/demo/dev/ct-05/up", {"v": 1, "mine": True})
+        server.wait_for(lambda t, m: m.get("mine") is True)
+        assert not server.dropped.is_set()
+    finally:
+        for p in peers:
+            p.close()
+        broker.stop()
+
+
 def test_production_mosquitto_conf_starts_and_refuses_anonymous(tmp_path: Path) -> None:
     """broker/mosquitto.conf as shipped, with paths and port moved into tmp_path."""
     from broker.ports import free_port
