@@ -143,10 +143,12 @@ class Store:
     def record_many(self, units: Iterable[Unit]) -> None:
         """Group commit: several commands, of one or more halls, in one transaction, in order.
         Either all of them are recorded or none (the caller then answers `unavailable`)."""
+        units = list(units)
         with self.sessions.begin() as s:
+            tickets = self._tickets_of(s, units)
             for hall, events, message, extra in units:
                 for e in events:
-                    self._append(s, hall, e)
+                    self._append(s, hall, e, tickets)
                 s.add_all(list(extra))
                 if message is not None:
                     device, msg_id, reply, at = message
@@ -176,25 +178,49 @@ class Store:
                                                         ProcessedMessageRow.at < to_utc(at - timedelta(days=1))))
             return n
 
-    def _append(self, s: Session, hall: str, e: Event) -> None:
+    @staticmethod
+    def _tickets_of(s: Session, units: list[Unit]) -> dict[tuple[str, date, str], TicketRow]:
+        """The ticket rows the units' events change, loaded in one query per hall and day (not one
+        per event): with group commit this is most of what a batch reads."""
+        issued: set[tuple[str, date, str]] = set()
+        wanted: dict[tuple[str, date], set[str]] = {}
+        for hall, events, _message, _extra in units:
+            for e in events:
+                if not e.kind.startswith("ticket."):
+                    continue
+                key = (hall, e.at.date(), e.data["number"])
+                if e.kind in ("ticket.issued", "ticket.offline_issued"):
+                    issued.add(key)
+                elif key not in issued:
+                    wanted.setdefault(key[:2], set()).add(key[2])
+        rows: dict[tuple[str, date, str], TicketRow] = {}
+        for (hall, day), numbers in wanted.items():
+            for row in s.scalars(select(TicketRow).where(TicketRow.hall == hall, TicketRow.day == day,
+                                                         TicketRow.number.in_(sorted(numbers)))):
+                rows[(hall, day, row.number)] = row
+        return rows
+
+    def _append(self, s: Session, hall: str, e: Event, tickets: dict[tuple[str, date, str], TicketRow]) -> None:
         d, at, day = e.data, to_utc(e.at), e.at.date()
         s.add(EventRow(hall=hall, day=day, at=at, kind=e.kind, number=d.get("number") or d.get("ticket"),
                        counter=d.get("counter"), officer=d.get("officer"), data=d))
         if e.kind == "ticket.offline_issued":  # issued from a dispenser's block; printed before it was reported
             issued = to_utc(datetime.fromisoformat(d["issued_at"]))
-            s.add(TicketRow(hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
-                            priority=d.get("priority"), status="waiting", token=d.get("token", ""),
-                            device=d.get("device"), issued_at=issued, printed_at=issued, offline=True,
-                            recalls=0, transfers=0))
+            tickets[(hall, day, d["number"])] = row = TicketRow(
+                hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
+                priority=d.get("priority"), status="waiting", token=d.get("token", ""), device=d.get("device"),
+                issued_at=issued, printed_at=issued, offline=True, recalls=0, transfers=0)
+            s.add(row)
             return
         if e.kind == "ticket.issued":
-            s.add(TicketRow(hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
-                            priority=d.get("priority"), status="waiting", token=d.get("token", ""),
-                            device=d.get("device"), issued_at=at, recalls=0, transfers=0))
+            tickets[(hall, day, d["number"])] = row = TicketRow(
+                hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
+                priority=d.get("priority"), status="waiting", token=d.get("token", ""), device=d.get("device"),
+                issued_at=at, recalls=0, transfers=0)
+            s.add(row)
             return
         if e.kind.startswith("ticket."):
-            s.flush()
-            t = s.get(TicketRow, (hall, day, d["number"]))
+            t = tickets.get((hall, day, d["number"]))
             if t is None:
                 log.error("event %s for unknown ticket %s", e.kind, d["number"])
                 return
