@@ -15,6 +15,7 @@ from firmware.ticket_dispenser.journal import Journal
 from firmware.ticket_dispenser.printer import Printer, SerialPort
 from hallserver.http import kiosk
 from hallserver.store.models import TicketRow
+from tests.support.wait import until
 
 SERVICE = "ke-hoach-dau-tu"
 
@@ -33,7 +34,9 @@ def test_kiosk_ticket_is_pushed_printed_once_and_confirmed(server, client, devic
                           Journal(tmp_path / "journal.json"), ZoneInfo(server.config.timezone),
                           request_timeout=5, retry_s=1).start()
     assert dispenser.synced.wait(10)
-    state = client.get("/api/kiosk/kiosk-1").json()
+    # the agent's status reaches the store through the broker and the server's worker, in its own time
+    state = until(lambda: (s := client.get("/api/kiosk/kiosk-1").json())["printer"]["paper"] is not None and s,
+                  what="the dispenser's printer status at the server")
     assert state["printer"]["online"] and state["printer"]["paper"] == "ok"
     svc = next(s for s in state["services"] if s["code"] == SERVICE)
     assert svc == {"code": SERVICE, "name": "Sở Kế hoạch và Đầu tư", "prefix": "B", "open": True, "waiting": 0,
