@@ -74,6 +74,9 @@ class Hall:
         self.offline: dict[str, int] = {}  # service -> offline tickets reported from them
         self.takes: dict[tuple[str, str], str] = {}  # (device, ticket.take id) -> number issued for it
         self.void_takes: set[tuple[str, str]] = set()  # takes voided before the server ever saw them
+        # a manager's move of an officer who was serving: officer -> {"counter", "by"}, carried out
+        # when their current ticket ends (done, no-show, hold or transfer)
+        self.pending_moves: dict[str, dict] = {}
 
     def roll(self, now: datetime) -> bool:
         """Start a new day when `now` is on another date: numbers restart, queues empty.
@@ -291,26 +294,27 @@ class Hall:
         self.roll(now)
         c, t = self._current(counter)
         if t.recalls >= self.config.recall_limit:
-            return self._commit([Event("ticket.no_show", now, {
-                "number": t.number, "counter": counter, "officer": c.officer, "reason": "recall_limit"})])
+            return self._then_move(now, c, self._commit([Event("ticket.no_show", now, {
+                "number": t.number, "counter": counter, "officer": c.officer, "reason": "recall_limit"})]))
         return self._commit([Event("ticket.recalled", now, {"number": t.number, "counter": counter})])
 
     def no_show(self, now: datetime, counter: int) -> list[Event]:
         self.roll(now)
         c, t = self._current(counter)
-        return self._commit([Event("ticket.no_show", now, {
-            "number": t.number, "counter": counter, "officer": c.officer, "reason": "officer"})])
+        return self._then_move(now, c, self._commit([Event("ticket.no_show", now, {
+            "number": t.number, "counter": counter, "officer": c.officer, "reason": "officer"})]))
 
     def done(self, now: datetime, counter: int) -> list[Event]:
         self.roll(now)
         c, t = self._current(counter)
-        return self._commit([Event("ticket.done", now, {"number": t.number, "counter": counter,
-                                                          "officer": c.officer})])
+        return self._then_move(now, c, self._commit([Event("ticket.done", now, {
+            "number": t.number, "counter": counter, "officer": c.officer})]))
 
     def hold(self, now: datetime, counter: int) -> list[Event]:
         self.roll(now)
         c, t = self._current(counter)
-        return self._commit([Event("ticket.held", now, {"number": t.number, "counter": counter})])
+        return self._then_move(now, c, self._commit([Event("ticket.held", now, {"number": t.number,
+                                                                                "counter": counter})]))
 
     def transfer(self, now: datetime, counter: int, service: str | None = None,
                  to_counter: int | None = None) -> list[Event]:
@@ -325,9 +329,9 @@ class Hall:
                 raise Refused("unknown_counter", str(to_counter))
             if to_counter == counter:
                 raise Refused("bad_transfer", "same counter")
-        return self._commit([Event("ticket.transferred", now, {
+        return self._then_move(now, c, self._commit([Event("ticket.transferred", now, {
             "number": t.number, "counter": counter, "officer": c.officer,
-            "service": service or t.service, "to_counter": to_counter})])
+            "service": service or t.service, "to_counter": to_counter})]))
 
     def pause(self, now: datetime, counter: int, reason: str | None = None) -> list[Event]:
         self.roll(now)
@@ -402,13 +406,41 @@ class Hall:
 
     def move_officer(self, now: datetime, officer: str, counter: int, by: str | None = None) -> list[Event]:
         """A manager seats an officer at a counter (from another counter, or not yet logged in),
-        as a login without PIN: refused while the officer or the counter is serving a ticket."""
+        as a login without PIN. An officer serving a ticket moves when it ends (`officer.move_deferred`
+        now, the seating after their done, no-show, hold or transfer); refused while the target
+        counter is closed or serving with another officer. Moving an officer with a deferred move
+        back to their own counter calls the move off."""
         self.roll(now)
         if officer not in self.config.officers:
             raise Refused("unknown_officer", officer)
         if not self.config.officers[officer].active:
             raise Refused("officer_inactive", officer)
-        return self._commit(self._seat(now, self._counter(counter), officer, by))
+        target, at = self._counter(counter), self.counter_of_officer(officer)
+        if at is not None and at is not target and at.current is not None:
+            if target.closed:
+                raise Refused("counter_closed", str(counter))
+            if target.officer is not None and target.current is not None:
+                raise Refused("counter_busy", target.current)
+            return self._commit([Event("officer.move_deferred", now, {
+                "officer": officer, "counter": counter, "from": at.number, "by": by})])
+        events = self._seat(now, target, officer, by)
+        if not events and officer in self.pending_moves:
+            events = [Event("officer.move_deferred", now, {"officer": officer, "counter": None, "by": by})]
+        return self._commit(events)
+
+    def _then_move(self, now: datetime, c: CounterState, events: list[Event]) -> list[Event]:
+        """After the ticket at `c` ended: the officer's deferred move, when there is one, happens
+        now; if the target cannot take them any more, the move is dropped (with its reason)."""
+        move = self.pending_moves.get(c.officer) if c.officer is not None and c.current is None else None
+        if move is None:
+            return events
+        officer = c.officer
+        try:
+            seat = self._seat(now, self._counter(move["counter"]), officer, move.get("by"))
+        except Refused as r:
+            seat = [Event("officer.move_deferred", now, {"officer": officer, "counter": None, "by": move.get("by"),
+                                                          "dropped": r.code})]
+        return events + self._commit(seat)
 
     def set_policy(self, now: datetime, policy: str, by: str | None = None) -> list[Event]:
         """A manager's live switch of the routing policy, effective at the next call and for the rest
@@ -610,11 +642,20 @@ class Hall:
     def _on_ticket_expired(self, at: datetime, d: dict) -> None:
         self._finish(d, EXPIRED)
 
+    def _on_officer_move_deferred(self, at: datetime, d: dict) -> None:
+        if d.get("counter") is None:
+            self.pending_moves.pop(d["officer"], None)
+        else:
+            self.pending_moves[d["officer"]] = {"counter": d["counter"], "by": d.get("by")}
+
     def _on_officer_logged_in(self, at: datetime, d: dict) -> None:
+        self.pending_moves.pop(d["officer"], None)
         c = self.counters[d["counter"]]
         c.officer, c.paused, c.pause_reason, c.idle_since = d["officer"], False, None, at
 
     def _on_officer_logged_out(self, at: datetime, d: dict) -> None:
+        if d.get("reason") != "moved":  # signed off (or replaced, or the counter closed): the move is off
+            self.pending_moves.pop(d["officer"], None)
         c = self.counters[d["counter"]]
         c.officer, c.paused, c.pause_reason = None, False, None
 

@@ -206,7 +206,8 @@ def move_officer(request: Request, who: Staffing, officer: str, body: MoveIn) ->
         at = hall.counter_of_officer(officer)
         target = hall.counters.get(body.counter)
         return {"counter": at.number if at else None,
-                "target_officer": target.officer if target else None}
+                "target_officer": target.officer if target else None,
+                "pending": (hall.pending_moves.get(officer) or {}).get("counter")}  # deferred while serving
 
     return _apply(request, who, "officer.move", f"officer {officer} → counter {body.counter}",
                   lambda hall, now: hall.move_officer(now, officer, body.counter, who.username), snap,

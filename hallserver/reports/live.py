@@ -79,7 +79,9 @@ def dashboard(hall: Hall, now: datetime, statuses: dict[str, dict]) -> dict:
             "services": list(c.services), "ticket": cur.number if cur else None,
             "ticket_service": cur.service if cur else None, "ticket_since": iso(cur.called_at) if cur else None,
             "ticket_s": _s(cur.called_at, now) if cur else None, "served": c.served, "idle_s": idle,
-            "held": list(c.held)})
+            "held": list(c.held),
+            # a manager moved the officer while serving: the counter they go to when this ticket ends
+            "moving_to": (hall.pending_moves.get(c.officer) or {}).get("counter") if c.officer else None})
         if idle is not None and idle >= IDLE_ALERT_S and waiting_total:
             name = cfg.counters[c.number].name
             alerts.append({"kind": "counter_idle", "level": "info", "counter": c.number,

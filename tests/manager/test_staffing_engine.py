@@ -95,12 +95,16 @@ def test_moving_an_officer(hall, clock):
     # an officer not logged in anywhere is seated, like a login without PIN
     assert kinds(hall.move_officer(clock(), "o05", 1)) == ["officer.logged_in"]
     hall.call_next(clock(), 2)
-    refused("officer_busy", hall.move_officer, clock(), "o01", 3)  # serving at counter 2
+    # serving at counter 2: the move waits for the ticket to end (tests/manager/test_deferred_move.py)
+    assert kinds(hall.move_officer(clock(), "o01", 3)) == ["officer.move_deferred"]
+    assert hall.counters[2].officer == "o01"
     refused("counter_busy", hall.move_officer, clock(), "o05", 2)
     refused("unknown_officer", hall.move_officer, clock(), "nobody", 3)
     refused("unknown_counter", hall.move_officer, clock(), "o05", 999)
     # replacing an idle officer at the target counter logs them out
     assert kinds(hall.move_officer(clock(), "o06", 1)) == ["officer.logged_out", "officer.logged_in"]
+    assert kinds(hall.done(clock(), 2)) == ["ticket.done", "officer.logged_out", "officer.logged_in"]
+    assert (hall.counters[2].officer, hall.counters[3].officer) == (None, "o01")
 
 
 def test_first_call_and_idle_time_are_kept(hall, clock):

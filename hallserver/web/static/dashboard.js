@@ -10,13 +10,15 @@ const TEXT = {
     offline: "Mất kết nối", never: "Chưa từng kết nối", paper: "Giấy in", paperOut: "hết giấy", paperLow: "sắp hết",
     allOnline: "Mọi thiết bị đã kết nối đều trực tuyến", saved: "Đã lưu. Có hiệu lực từ lượt gọi tiếp theo.",
     noChange: "Không có gì thay đổi.", counter: "Quầy", status: "Trạng thái", officer: "Cán bộ", nobody: "chưa có cán bộ",
-    up: "Lên", down: "Xuống", remove: "Bỏ", closedByManager: "đóng bởi quản lý", heldN: "giữ", target: "mục tiêu ≤" },
+    up: "Lên", down: "Xuống", remove: "Bỏ", closedByManager: "đóng bởi quản lý", heldN: "giữ", target: "mục tiêu ≤",
+    movingTo: "xong số này sẽ chuyển sang quầy" },
   en: { open: "open", paused: "paused", closed: "closed", live: "live", lost: "reconnecting", none: "No alerts",
     idle: "idle", serving: "serving", served: "served", edit: "Adjust", min: "min", s: "s",
     offline: "Offline", never: "Never connected", paper: "Paper", paperOut: "out", paperLow: "low",
     allOnline: "Every device seen is online", saved: "Saved. Effective from the next call.",
     noChange: "Nothing changed.", counter: "Counter", status: "Status", officer: "Officer", nobody: "no officer",
-    up: "Up", down: "Down", remove: "Remove", closedByManager: "closed by a manager", heldN: "held", target: "target ≤" },
+    up: "Up", down: "Down", remove: "Remove", closedByManager: "closed by a manager", heldN: "held", target: "target ≤",
+    movingTo: "after this ticket, moves to counter" },
 }[LANG];
 const $ = (id) => document.getElementById(id);
 const app = $("app");
@@ -64,6 +66,7 @@ function counterCard(c) {
     el("div", { class: "ctr-head" }, el("b", {}, c.name), el("span", { class: `st ${c.status}` },
       TEXT[c.status] + (c.closed && c.status !== "closed" ? ` (${TEXT.closedByManager})` : ""))),
     el("div", { class: "officer" }, c.officer ? c.officer.name : TEXT.nobody),
+    c.moving_to ? el("div", { class: "moving" }, `${TEXT.movingTo} ${c.moving_to}`) : null,
     el("div", { class: "ticket" }, c.ticket || "—"),
     el("div", { class: "since", "data-base": c.ticket ? c.ticket_s : (c.idle_s ?? ""), "data-kind": c.ticket ? "serving" : "idle" },
       c.ticket ? `${TEXT.serving} ${duration(c.ticket_s)}` : (c.idle_s !== null ? `${TEXT.idle} ${duration(c.idle_s)}` : "")),
