@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from hallserver.settings import Settings
 
 __all__ = ["Credentials", "ProvisionError", "Record", "add_parser", "by_hall", "config_files", "credentials_path",
-           "run", "start_embedded"]
+           "load_configs", "run", "start_embedded"]
 
 SERVER_USERNAME = "hallserver"
 log = logging.getLogger("hallserver.provisioning")
@@ -103,11 +103,22 @@ def credentials_path(config_path: Path | None, env: dict[str, str] | None = None
 
 
 def config_files(paths: Iterable[Path]) -> list[Path]:
-    """Hall configuration files: each path a TOML file, or a directory of them (`*.toml`)."""
+    """Configuration files: each path a TOML file, or a directory of them (`*.toml`)."""
     files: list[Path] = []
     for path in paths:
         files += sorted(path.glob("*.toml")) if path.is_dir() else [path]
     return files
+
+
+def load_configs(paths: Iterable[Path]) -> list[HallConfig]:
+    """The halls of `config_files(paths)`: each file one hall, or a province file (HALL_CONFIG's
+    `[province]` with its `[[halls]]`) giving all of its halls; none given: the demo hall."""
+    from hallserver.province import load_province
+
+    halls: dict[str, HallConfig] = {}
+    for path in config_files(paths) or [None]:
+        halls.update((src.config.id, src.config) for src in load_province(path).halls)
+    return list(halls.values())
 
 
 def _write_atomic(path: Path, text: str, mode: int, group: str | None = None) -> None:
@@ -155,10 +166,11 @@ class Credentials:
         """The halls of the active logins: what a server login of this file serves."""
         return sorted({r.hall for r in self.active()})
 
-    def accounts(self) -> list[Account]:
+    def accounts(self, halls: Iterable[str] = ()) -> list[Account]:
+        """The active logins; a server login serves every hall of the file and `halls`."""
         self._refuse_legacy()
-        halls = self.halls()
-        return [r.account(halls) for r in self.active()]
+        served = sorted(set(self.halls()) | set(halls))
+        return [r.account(served) for r in self.active()]
 
     def login(self, device: str, hall: str | None = None) -> str:
         """The username meant by a device id (with `hall`, or the file's only hall), a full
@@ -242,9 +254,10 @@ class Credentials:
                 r.changed_at = _now()
         return renamed
 
-    def export(self, directory: Path, group: str | None = "mosquitto") -> tuple[Path, Path]:
-        """Write `passwd` and `acl` for Mosquitto into `directory` (0640, group `group` when root)."""
-        accounts = self.accounts()
+    def export(self, directory: Path, group: str | None = "mosquitto", halls: Iterable[str] = ()) -> tuple[Path, Path]:
+        """Write `passwd` and `acl` for Mosquitto into `directory` (0640, group `group` when root);
+        `halls`: the configured halls, which the server login serves even before they have devices."""
+        accounts = self.accounts(halls)
         passwd, acl = directory / "passwd", directory / "acl"
         _write_atomic(passwd, password_file_text(accounts), 0o640, group)
         _write_atomic(acl, acl_text(accounts), 0o640, group)
@@ -294,8 +307,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """`provision add|revoke|replace|list|export|migrate` under `python -m hallserver`."""
     p = sub.add_parser("provision", help="device MQTT credentials and the broker's password and ACL files")
     p.add_argument("--config", type=Path, action="append", default=None,
-                   help="hall configuration file, or a directory of them (a province); repeatable "
-                        "(default: HALL_CONFIG or the demo)")
+                   help="hall or province configuration file (HALL_CONFIG's), or a directory of hall files; "
+                        "repeatable (default: HALL_CONFIG or the demo)")
     p.add_argument("--credentials", type=Path, default=None,
                    help="credentials file, one per province (default: beside the first config)")
     acts = p.add_subparsers(dest="action", required=True)
@@ -319,14 +332,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hallserver.settings import load_hall_config
-
     paths = args.config or ([Path(os.environ["HALL_CONFIG"])] if os.environ.get("HALL_CONFIG") else [])
     creds = Credentials(args.credentials or credentials_path(paths[0] if paths else None))
     chosen = sys.stdin.readline().rstrip("\n") if getattr(args, "password_stdin", False) else None
     try:
         if args.action == "add":
-            configs = [load_hall_config(f) for f in config_files(paths)] or [load_hall_config(None)]
+            configs = load_configs(paths)
             password = creds.add(configs, args.device, args.kind, args.counter, args.hall, chosen)
             r = creds.records[-1]
             where = "" if r.counter is None else f", counter {r.counter}"
@@ -352,7 +363,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(renamed)} logins renamed, passwords kept; set each device's MQTT user name (mqtt_user on a "
                   "board, the broker URL of a Pi agent), then `provision export` and reload the broker")
         elif args.action == "export":
-            passwd, acl = creds.export(args.out, args.group)
+            configured = [c.id for c in load_configs(paths)] if paths else []
+            passwd, acl = creds.export(args.out, args.group, configured)
             print(f"wrote {passwd} and {acl} ({sum(1 for _ in creds.active())} logins); "
                   "reload Mosquitto to apply (systemctl reload hall-mosquitto, or SIGHUP)")
     except ProvisionError as exc:

@@ -18,7 +18,7 @@ from broker.acl import SERVER_KIND, Account
 from broker.passwords import hash_password, read_password_file, verify_password
 from hallserver.__main__ import main
 from hallserver.bootstrap import Runtime
-from hallserver.provisioning import Credentials, ProvisionError, start_embedded
+from hallserver.provisioning import Credentials, ProvisionError, load_configs, start_embedded
 from hallserver.settings import DEMO_CONFIG, Settings, load_hall_config
 
 from .conftest import Peer
@@ -160,6 +160,25 @@ def test_a_province_file_holds_several_halls(tmp_path: Path, capsys: pytest.Capt
     assert sorted(read_password_file(creds.export(tmp_path / "etc2")[0])) == [
         "hallserver", "xa-an-binh.ct-05", "xa-tan-my.ct-05", "xa-tan-my.led-05"]
     assert "topic readwrite qms/xa-tan-my/#" in (tmp_path / "etc2" / "acl").read_text()
+
+
+def test_a_province_file_is_a_configuration_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The province file the server runs (HALL_CONFIG) names the halls for provisioning as well."""
+    province = Path(__file__).parents[2] / "hallserver" / "province_example" / "province.toml"
+    base = ["provision", "--config", str(province), "--credentials", str(tmp_path / "c.json")]
+    for hall in ("xa-an-khanh", "xa-binh-minh"):
+        assert main([*base, "add", "--hall", hall, "--device", "ct-01"]) == 0
+        assert f"added {hall}.ct-01 (terminal, counter 1) in hall {hall}" in capsys.readouterr().out
+    assert main([*base, "add", "--hall", "tinh", "--device", "hallserver", "--kind", "server"]) == 0
+    assert "server of halls tinh, xa-an-khanh, xa-binh-minh" in capsys.readouterr().out
+    assert main([*base, "add", "--hall", "xa-mau", "--device", "ct-01"]) == 1  # the template is no hall
+    assert "hall 'xa-mau' is not configured" in capsys.readouterr().err
+    assert main([*base, "export", "--out", str(tmp_path / "etc")]) == 0
+    acl = (tmp_path / "etc" / "acl").read_text()
+    # the server login serves every hall of the province, those without devices yet included
+    halls = sorted(c.id for c in load_configs([province]))
+    assert len(halls) > 3 and "xa-mau" not in halls
+    assert "user hallserver\n" + "".join(f"topic readwrite qms/{h}/#\n" for h in halls) in acl, acl
 
 
 def test_logins_carry_their_hall() -> None:
