@@ -75,36 +75,18 @@ def test_kiosk_refusals(server, client):
     assert server.service.hall.tickets == {}  # nothing issued by any of these
 
 
-def test_the_page_in_chromium_takes_one_ticket_per_touch(server, tmp_path):
+def test_the_page_in_chromium_takes_one_ticket_per_touch(server, browser):
     """The real page: services from the API, a touch shows the number the server issued."""
-    import asyncio
-    import threading
-
-    import uvicorn
-    from support.require import require_binary
-
-    chromium = require_binary("chromium", "chromium")
-    from playwright.sync_api import sync_playwright
-
-    app = server.app()
-    app.include_router(kiosk.router(server))
-    sock = server.bind_http(0)
-    http = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=lambda: asyncio.run(http.serve(sockets=[sock])), daemon=True)
-    thread.start()
+    port = server.start_http_thread(0)
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
-            page.goto(f"http://127.0.0.1:{sock.getsockname()[1]}/kiosk/kiosk-1")
-            page.click(f"button[data-service='{SERVICE}']")
-            page.wait_for_function("document.getElementById('number').textContent === 'B001'")
-            assert "Sở Kế hoạch và Đầu tư" in page.text_content("#service")
-            assert "ghi nhớ" in page.text_content("#hint")  # no dispenser agent online: no printer
-            browser.close()
+        page.goto(f"http://127.0.0.1:{port}/kiosk/kiosk-1")
+        page.click(f"button[data-service='{SERVICE}']")
+        page.wait_for_function("document.getElementById('number').textContent === 'B001'")
+        assert "Sở Kế hoạch và Đầu tư" in page.text_content("#service")
+        assert "ghi nhớ" in page.text_content("#hint")  # no dispenser agent online: no printer
     finally:
-        http.should_exit = True
-        thread.join(10)
+        page.close()
     assert list(server.service.hall.tickets) == ["B001"]
 
 
@@ -118,50 +100,32 @@ def test_the_qr_code_of_a_ticket_is_drawn_by_the_server(server, client):
     assert client.get("/api/kiosk/kiosk-1/tickets/B999/qr.svg").status_code == 404
 
 
-def test_the_page_shows_the_qr_code_and_follows_the_hall_stream(server, client):
+def test_the_page_shows_the_qr_code_and_follows_the_hall_stream(server, client, browser):
     """After a touch the page shows the tracking link and its QR code; the waiting counts change
     with the hall's event stream (GET /api/stream), not with a poll (the page polls once a minute)."""
-    import asyncio
-    import threading
-
-    import uvicorn
-    from support.require import require_binary
-
-    chromium = require_binary("chromium", "chromium")
-    from playwright.sync_api import sync_playwright
-
-    app = server.app()
-    app.include_router(kiosk.router(server))
-    sock = server.bind_http(0)
-    http = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=lambda: asyncio.run(http.serve(sockets=[sock])), daemon=True)
-    thread.start()
+    port = server.start_http_thread(0)
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="vi-VN")
-            streams = []
-            page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/api/stream") else None)
-            page.goto(f"http://127.0.0.1:{sock.getsockname()[1]}/kiosk/kiosk-1")
-            page.click(f"button[data-service='{SERVICE}']")
-            page.wait_for_function("document.getElementById('number').textContent === 'B001'")
-            page.wait_for_function("(q => !q.hidden && q.complete && q.naturalWidth > 0)"
-                                   "(document.getElementById('qr'))")
-            track_url = views_track_url(server, "B001")
-            assert page.text_content("#link") == track_url
-            assert page.get_attribute("#qr", "src").endswith("/api/kiosk/kiosk-1/tickets/B001/qr.svg")
-            meta = f"button[data-service='{SERVICE}'] .meta"
-            page.wait_for_function(f"document.querySelector(\"{meta}\").textContent.startsWith('Đang chờ: 1 ')")
-            # a ticket taken elsewhere (another dispenser): the page hears of it from the stream
-            other = client.post("/api/kiosk/kiosk-2/tickets", json={"id": "web-s1", "service": SERVICE})
-            assert other.status_code == 200
-            page.wait_for_function(f"document.querySelector(\"{meta}\").textContent.startsWith('Đang chờ: 2 ')",
-                                   timeout=8000)
-            assert streams  # the page opened the hall's stream
-            browser.close()
+        streams = []
+        page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/api/stream") else None)
+        page.goto(f"http://127.0.0.1:{port}/kiosk/kiosk-1")
+        page.click(f"button[data-service='{SERVICE}']")
+        page.wait_for_function("document.getElementById('number').textContent === 'B001'")
+        page.wait_for_function("(q => !q.hidden && q.complete && q.naturalWidth > 0)"
+                               "(document.getElementById('qr'))")
+        track_url = views_track_url(server, "B001")
+        assert page.text_content("#link") == track_url
+        assert page.get_attribute("#qr", "src").endswith("/api/kiosk/kiosk-1/tickets/B001/qr.svg")
+        meta = f"button[data-service='{SERVICE}'] .meta"
+        page.wait_for_function(f"document.querySelector(\"{meta}\").textContent.startsWith('Đang chờ: 1 ')")
+        # a ticket taken elsewhere (another dispenser): the page hears of it from the stream
+        other = client.post("/api/kiosk/kiosk-2/tickets", json={"id": "web-s1", "service": SERVICE})
+        assert other.status_code == 200
+        page.wait_for_function(f"document.querySelector(\"{meta}\").textContent.startsWith('Đang chờ: 2 ')",
+                               timeout=8000)
+        assert streams  # the page opened the hall's stream
     finally:
-        http.should_exit = True
-        thread.join(10)
+        page.close()
 
 
 def views_track_url(server, number: str) -> str:
