@@ -263,7 +263,8 @@ class RenewSession:
 
         async def send_renewed(message) -> None:
             if message["type"] == "http.response.start":
-                cookie = (scope.get("state") or {}).get("renew_session")
+                # taken, not read: a province mounts each hall's app (with this middleware) in its own
+                cookie = (scope.get("state") or {}).pop("renew_session", None)
                 if cookie:
                     MutableHeaders(scope=message).append("set-cookie", cookie)
             await send(message)
