@@ -97,6 +97,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def sched_seconds(pid: int) -> dict[int, tuple[float, float]]:
+    """Per thread of `pid`, from the kernel's schedstat: (seconds on a CPU, seconds runnable but
+    waiting for one). The second is the machine's contention; a thread waiting for the GIL or a
+    lock is asleep, in neither."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            on_cpu, waiting, _ = (int(x) / 1e9 for x in (task / "schedstat").read_text().split())
+        except (OSError, ValueError):
+            continue
+        out[int(task.name)] = (on_cpu, waiting)
+    return out
+
+
 def rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/statm", encoding="ascii") as f:
         return int(f.read().split()[1]) * PAGE / 2**20

@@ -48,6 +48,7 @@ from bench.province.procs import (  # noqa: E402
     mosquitto_pid,
     quiet_mosquitto,
     revision,
+    sched_seconds,
     sqlite_url,
     temp_dir,
 )
@@ -129,6 +130,13 @@ class Cpu:
         self.pids = pids
         self.t0 = time.perf_counter()
         self.c0 = self._now()
+        self.s0 = self._sched()
+
+    def _sched(self) -> dict[int, tuple[float, float]]:
+        try:
+            return sched_seconds(self.pids["server"])
+        except OSError:
+            return {}
 
     def _now(self) -> dict[str, float]:
         out = {}
@@ -142,7 +150,16 @@ class Cpu:
     def pct(self) -> dict[str, float]:
         wall = time.perf_counter() - self.t0
         now = self._now()
-        return {f"{k}_cpu_pct": round(100 * (now[k] - self.c0[k]) / wall, 1) for k in self.pids}
+        out = {f"{k}_cpu_pct": round(100 * (now[k] - self.c0[k]) / wall, 1) for k in self.pids}
+        sched = self._sched()
+        if sched and self.s0:
+            delta = {tid: (c - self.s0.get(tid, (0, 0))[0], w - self.s0.get(tid, (0, 0))[1])
+                     for tid, (c, w) in sched.items()}
+            busiest = max(delta.values())  # under load, the MQTT worker: on a CPU / waiting for one
+            out["busiest_thread_cpu_pct"] = round(100 * busiest[0] / wall, 1)
+            out["busiest_thread_runq_pct"] = round(100 * busiest[1] / wall, 1)
+            out["server_runq_pct"] = round(100 * sum(w for _, w in delta.values()) / wall, 1)
+        return out
 
 
 def phase_load(driver: Driver, seconds: float, before: dict) -> dict:
@@ -230,10 +247,11 @@ def run_lanes(args, driver: Driver, halls, server, skip, pids, workdir: Path, la
     spy = None
     if args.profile:
         spy_out = workdir / f"profile-{label}.txt"
-        spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.pid),
-                                "--duration", str(int(args.ops_seconds)), "--format", "raw", "--rate", "200",
-                                "--output", str(spy_out), "--nonblocking"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.pid), "--duration",
+               str(int(args.ops_seconds)), "--format", "raw", "--rate", "100", "--nonblocking"]
+        wall = spy_out.with_name(f"{spy_out.stem}-wall.txt")
+        spy = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for c in (cmd + ["--output", str(spy_out)], cmd + ["--idle", "--threads", "--output", str(wall)])]
     driver.run(args.ops_seconds)
     end = time.perf_counter()
     usage = cpu.pct()
@@ -245,11 +263,17 @@ def run_lanes(args, driver: Driver, halls, server, skip, pids, workdir: Path, la
     out = {"lanes": len(lanes.lanes), "seconds": round(end - start, 1), "ok": ok,
            "ops_per_s": round(ok / (end - start), 1), "latency": lat, **usage, "loadavg": loadavg()}
     if spy is not None:
-        spy.wait(args.ops_seconds + 30)
+        for proc in spy:
+            proc.wait(args.ops_seconds + 30)
         out["profile"] = top_functions(workdir / f"profile-{label}.txt", 15)
+        out["worker_wall"] = top_functions(workdir / f"profile-{label}-wall.txt", 15, thread="mqtt-worker")
         if args.results:
-            shutil.copy(workdir / f"profile-{label}.txt", Path(args.results).with_name(f"profile-{label}.txt"))
-    print(f"[{label}] durable ops: {json.dumps({k: v for k, v in out.items() if k != 'profile'})}", flush=True)
+            for name in (f"profile-{label}.txt", f"profile-{label}-wall.txt"):
+                shutil.copy(workdir / name, Path(args.results).with_name(name))
+    refused = {f"{t}:{c}": n for (t, c), n in driver.stats.refused.items()}
+    shown = {k: v for k, v in out.items() if k not in ("profile", "worker_wall")}
+    print(f"[{label}] durable ops: {json.dumps(shown)}; "
+          f"refused so far {refused}", flush=True)
     return out
 
 
@@ -262,7 +286,7 @@ def markdown(r: dict) -> str:
              f"{r['loadavg_before']} / {r['loadavg_after']}.", "",
              f"    {r['command']}", "",
              f"Server: {r['served']}, at {r['revision']} ({r['server_tree']}). "
-             f"Broker: private Mosquitto {r['broker']}.", "",
+             f"Broker: private Mosquitto {r['broker']}, max_inflight_messages {r['broker_inflight']}.", "",
              "| benchmark | figure | target |", "|---|---|---|",
              f"| raw Mosquitto QoS 1 round trip, idle (p50 / p99) | {f(r.get('raw_idle'))} | — |"]
     main = r["runs"][0]
@@ -303,6 +327,10 @@ def markdown(r: dict) -> str:
                       "share of samples by function, self / including callees):", "",
                       "| function | self | total |", "|---|---:|---:|"]
             lines += [f"| `{p['function']}` | {p['self_pct']}% | {p['total_pct']}% |" for p in run["ops"]["profile"]]
+            lines += ["", f"Where the server's MQTT worker thread spends its wall time ({run['db']}, py-spy --idle, "
+                      "innermost frame):", "", "| function | self | total |", "|---|---:|---:|"]
+            lines += [f"| `{p['function']}` | {p['self_pct']}% | {p['total_pct']}% |"
+                      for p in run["ops"].get("worker_wall", [])]
     return "\n".join(lines) + "\n"
 
 
@@ -329,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sample-every", type=float, default=1.0, help="server CPU/RSS sampling period")
     p.add_argument("--login-window", type=int, default=64)
     p.add_argument("--timeout", type=float, default=30.0, help="a request without reply after this is lost")
+    p.add_argument("--broker-inflight", type=int, help="Mosquitto max_inflight_messages (default 20, as in "
+                   "production): unacknowledged QoS 1 messages per client, which bounds a group commit")
     p.add_argument("--no-latency", action="store_true", help="durable ops only (no probes, day or peak)")
     p.add_argument("--server-tree", type=Path, default=REPO,
                    help="run the server of another checkout (e.g. a git worktree of an older commit)")
@@ -351,8 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {"command": command, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
               "served": served, "loadavg_before": loadavg(), "runs": [], "server_tree": str(args.server_tree),
-              "revision": revision(args.server_tree)}
-    broker = quiet_mosquitto(workdir)
+              "revision": revision(args.server_tree), "broker_inflight": args.broker_inflight or 20}
+    broker = quiet_mosquitto(workdir, args.broker_inflight)
     broker.start()
     result["broker"] = subprocess.run([shutil.which("mosquitto") or "mosquitto", "-h"], capture_output=True,
                                       text=True).stdout.splitlines()[0].split(" ", 1)[-1].strip()
