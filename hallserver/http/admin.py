@@ -210,9 +210,12 @@ async def device_login(request: Request, who: Admin, device: str) -> Response:
 @router.post("/admin/devices/export", response_class=HTMLResponse)
 def export_devices(request: Request, who: Admin) -> Response:
     """Write Mosquitto's password and ACL files beside the credentials; reload the broker after."""
-    creds = _credentials(request)
+    creds, rt = _credentials(request), request.app.state.rt
+    # the server login serves every hall of the configuration (a province file: all of its halls)
+    path = rt.settings.config_path
+    halls = [c.id for c in provisioning.load_configs([path])] if path is not None else [rt.config.id]
     try:
-        passwd, acl = creds.export(creds.path.parent / "mosquitto")
+        passwd, acl = creds.export(creds.path.parent / "mosquitto", halls=halls)
     except provisioning.ProvisionError as exc:  # a file from before hall-qualified logins
         return _page(request, 409, str(exc))
     return _page(request, 200, exported=f"{passwd} · {acl}")
