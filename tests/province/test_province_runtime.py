@@ -34,7 +34,7 @@ def halls() -> list[str]:
 
 
 @pytest.fixture
-def province(mqtt_url, tmp_path, halls):
+def province_rt(mqtt_url, tmp_path, halls):
     settings = Settings(mqtt_url=mqtt_url, database_url=f"sqlite:///{tmp_path / 'p.db'}",
                         config_path=province_file(tmp_path, halls), http_port=0)
     rt = Runtime(settings).start()
@@ -43,8 +43,8 @@ def province(mqtt_url, tmp_path, halls):
     rt.stop()
 
 
-def test_each_hall_numbers_and_answers_its_own_devices(province, mqtt_url, halls):
-    assert list(province.halls) == halls
+def test_each_hall_numbers_and_answers_its_own_devices(province_rt, mqtt_url, halls):
+    assert list(province_rt.halls) == halls
     links = [DeviceLink(mqtt_url, h, "kiosk-1").start() for h in halls]
     terminal = DeviceLink(mqtt_url, halls[1], "ct-01").start()
     led = DeviceLink(mqtt_url, halls[1], "led-01").start()
@@ -58,31 +58,31 @@ def test_each_hall_numbers_and_answers_its_own_devices(province, mqtt_url, halls
         call = terminal.request("call.next")
         assert call["ticket"]["number"] == "A001"
         assert led.wait_state(lambda s: s.get("number") == "A001")["number"] == "A001"
-        waiting = {h: province.halls[h].service.snapshot(lambda hall, now: len(hall.waiting("tu-phap")))
+        waiting = {h: province_rt.halls[h].service.snapshot(lambda hall, now: len(hall.waiting("tu-phap")))
                    for h in halls}
         assert waiting == {halls[0]: 2, halls[1]: 2, halls[2]: 2}
-        day = province.service.now().date()
-        assert [len(province.store.tickets(h, day)) for h in halls] == [2, 3, 2]
+        day = province_rt.service.now().date()
+        assert [len(province_rt.store.tickets(h, day)) for h in halls] == [2, 3, 2]
     finally:
         for link in (*links, terminal, led):
             link.close()
 
 
-def test_every_hall_has_its_own_presence_and_pages(province, mqtt_url, halls):
+def test_every_hall_has_its_own_presence_and_pages(province_rt, mqtt_url, halls):
     listener = Listener(mqtt_url, "qms/+/server/status")
     try:
         for h in halls:  # each hall's devices learn of the server from their own hall's topic
             listener.wait_for(lambda m, h=h: m.get("online") is True)
-        port = province.start_http_thread(0)
+        port = province_rt.start_http_thread(0)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
             for h in halls:
                 hall = http.get(f"/h/{h}/api/hall").json()
                 assert hall["id"] == h and hall["name"] == f"Trung tâm xã {h}"
                 assert http.get(f"/h/{h}/api/queues").status_code == 200
             assert http.get("/h/no-such-hall/api/hall").status_code == 404
-        assert province.adapter is not None
+        assert province_rt.adapter is not None
         for h in halls:
-            assert province.halls[h].mqtt_connected()
+            assert province_rt.halls[h].mqtt_connected()
     finally:
         listener.close()
 
@@ -104,10 +104,10 @@ def test_bad_province_files_are_refused(tmp_path):
 def test_the_example_province_loads():
     """hallserver/province_example: the provincial centre and five communes from one template."""
     example = Path(__file__).parents[2] / "hallserver" / "province_example" / "province.toml"
-    province = load_province(example)
-    ids = [h.config.id for h in province.halls]
+    loaded = load_province(example)
+    ids = [h.config.id for h in loaded.halls]
     assert ids[0] == "tinh" and len(ids) == 6 == len(set(ids))
-    for h in province.halls:
+    for h in loaded.halls:
         assert h.config.public_url.endswith(f"/h/{h.config.id}")  # the tickets' QR links reach the hall's pages
         if h.config.id != "tinh":
             assert len(h.config.counters) == 5 and h.config.name.startswith("Trung tâm Phục vụ hành chính công xã ")
