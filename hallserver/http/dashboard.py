@@ -155,7 +155,7 @@ def _apply(request: Request, who, action: str, target: str, command, snap, attem
             _audit_refusal(rt, who, action, target, snap, attempt, r)
         raise HTTPException(503 if r.code == "unavailable" else 409, f"{message} ({r.code})") from None
     if events and rt.adapter is not None:
-        rt.adapter.inbox.put("outputs")
+        rt.adapter.refresh(rt.config.id)
     return {"ok": True, "changed": bool(events), "events": [e.kind for e in events],
             "after": rt.service.snapshot(lambda hall, now: snap(hall))}
 

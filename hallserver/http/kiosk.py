@@ -97,9 +97,9 @@ def router(rt: Runtime) -> APIRouter:
             return _refusal(err.get("code", "server_error"), err.get("detail", ""))
         adapter = rt.adapter
         if outcome.events and adapter is not None:
-            adapter.inbox.put("outputs")  # states and board, published by the MQTT worker as usual
+            adapter.refresh(cfg.id)  # states and board, published by the MQTT worker as usual
             push = {"v": 1, "t": "ticket.print", "ticket": reply["ticket"]}
-            adapter.client.publish(protocols.topics.down(cfg.id, device), protocols.encode(push), 1, False)
+            adapter.publish(cfg.id, protocols.topics.down(cfg.id, device), push)
         return {"ticket": reply["ticket"], "printing": status["online"], "duplicate": outcome.duplicate}
 
     @r.get("/api/kiosk/{device}/tickets/{number}/qr.svg", response_class=Response,
