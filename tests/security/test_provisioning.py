@@ -15,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from support.require import require_binary
 
 from broker.acl import SERVER_KIND, Account
+from broker.client import MqttUrl
 from broker.passwords import hash_password, read_password_file, verify_password
 from hallserver.__main__ import main
 from hallserver.bootstrap import Runtime
@@ -58,6 +59,8 @@ def test_cli_add_replace_revoke_list_export(tmp_path: Path, capsys: pytest.Captu
     assert code == 0 and "added demo.ct-05 (terminal, counter 5) in hall demo" in out
     assert "device URL: mqtt://demo.ct-05:" in out
     password = out.split("keep it on the device): ")[1].split()[0]
+    url = MqttUrl.parse(out.split("device URL: ")[1].split()[0].replace("BROKER", "10.0.0.2"))
+    assert (url.username, url.password, url.host, url.port) == ("demo.ct-05", password, "10.0.0.2", 1883)
     stored = json.loads((tmp_path / "creds.json").read_text())["accounts"][0]
     assert password not in json.dumps(stored) and verify_password(password, stored["password_hash"])
     assert stat.S_IMODE((tmp_path / "creds.json").stat().st_mode) == 0o600
