@@ -17,12 +17,11 @@ import uvicorn
 
 from broker import EmbeddedBroker, start_default
 from hallserver.config_edits import load_overlay
-from hallserver.config_edits import load_overlay
 from hallserver.domain.config import HallConfig
 from hallserver.domain.pins import verify_pin
 from hallserver.http.hub import Hub
 from hallserver.mqtt import MqttAdapter
-from hallserver.province import load_province
+from hallserver.province import Province, load_province
 from hallserver.service import HallService
 from hallserver.settings import Settings
 from hallserver.store import Store
@@ -53,6 +52,10 @@ class HallRuntime:
     @property
     def adapter(self) -> MqttAdapter | None:
         return self.runtime.adapter
+
+    @property
+    def province(self) -> Province:
+        return self.runtime.province
 
     def mqtt_connected(self) -> bool:
         adapter = self.runtime.adapter
@@ -117,8 +120,6 @@ class Runtime:
         self.store.migrate()
         for hall in self.halls.values():
             hall.service.load()
-        for hall in getattr(self, "halls", {"": self}).values():  # the admin's edits of each hall's TOML
-            load_overlay(hall)
         for hall in getattr(self, "halls", {"": self}).values():  # the admin's edits of each hall's TOML
             load_overlay(hall)
         self.adapter = MqttAdapter({h: rt.service for h, rt in self.halls.items()}, self.mqtt_url,

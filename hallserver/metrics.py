@@ -10,7 +10,8 @@ import bisect
 import json
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -53,54 +54,75 @@ def _fmt(value: float) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
-def render(hall: str, counters: Mapping[str, int], waiting: Mapping[str, int],
-           latency: Histogram | None = None, inbox: int | None = None, mqtt_connected: bool | None = None) -> str:
-    """The exposition text. `counters` is HallService.metrics ("malformed.bad_json", "refused.wrong_pin", ...),
-    `waiting` the waiting tickets per service code, `inbox` the MQTT adapter's backlog."""
-    h = f'hall="{_label(hall)}"'
+@dataclass(frozen=True)
+class HallFigures:
+    """One hall's series: HallService.metrics ("malformed.bad_json", "refused.wrong_pin", ...), the
+    waiting tickets per service code, and whether its broker connection is up."""
+
+    hall: str
+    counters: Mapping[str, int]
+    waiting: Mapping[str, int]
+    mqtt_connected: bool | None = None
+
+
+def render(halls: Sequence[HallFigures], server: str, latency: Histogram | None = None,
+           inbox: int | None = None) -> str:
+    """The exposition text of one hall or of a province: per-hall series labelled `hall`, and the
+    server's own (the MQTT backlog, the command latency: one worker serves every hall) labelled
+    `server` (the province id, or the hall id of a one-hall server)."""
     out: list[str] = []
+    srv = f'server="{_label(server)}"'
 
-    def family(name: str, kind: str, text: str) -> None:
+    def family(name: str, kind: str, text: str, value=None) -> None:
         out.extend((f"# HELP {name} {text}", f"# TYPE {name} {kind}"))
+        if value is not None:
+            for f in halls:
+                out.append(f'{name}{{hall="{_label(f.hall)}"}} {value(f)}')
 
-    family("hall_messages_in_total", "counter", "MQTT up messages received from devices")
-    out.append(f"hall_messages_in_total{{{h}}} {counters.get('messages_in', 0)}")
-    family("hall_messages_out_total", "counter", "MQTT messages the server published (replies, states, calls, board)")
-    out.append(f"hall_messages_out_total{{{h}}} {counters.get('messages_out', 0)}")
-    family("hall_commands_total", "counter", "device commands applied and committed (refusals included)")
-    out.append(f"hall_commands_total{{{h}}} {counters.get('commands', 0)}")
-    family("hall_manager_commands_total", "counter", "manager commands from the pages, committed")
-    out.append(f"hall_manager_commands_total{{{h}}} {counters.get('manager_commands', 0)}")
-    family("hall_duplicates_total", "counter", "retries answered from the stored reply, without a second effect")
-    out.append(f"hall_duplicates_total{{{h}}} {counters.get('duplicates', 0)}")
-    family("hall_store_errors_total", "counter", "store operations that failed (commands meanwhile: `unavailable`)")
-    out.append(f"hall_store_errors_total{{{h}}} {counters.get('store_errors', 0)}")
-    family("hall_handler_errors_total", "counter", "messages whose handling raised (logged, acknowledged, skipped)")
-    out.append(f"hall_handler_errors_total{{{h}}} {counters.get('handler_errors', 0)}")
+    family("hall_messages_in_total", "counter", "MQTT up messages received from devices",
+           lambda f: f.counters.get("messages_in", 0))
+    family("hall_messages_out_total", "counter", "MQTT messages the server published (replies, states, calls, board)",
+           lambda f: f.counters.get("messages_out", 0))
+    family("hall_commands_total", "counter", "device commands applied and committed (refusals included)",
+           lambda f: f.counters.get("commands", 0))
+    family("hall_manager_commands_total", "counter", "manager commands from the pages, committed",
+           lambda f: f.counters.get("manager_commands", 0))
+    family("hall_duplicates_total", "counter", "retries answered from the stored reply, without a second effect",
+           lambda f: f.counters.get("duplicates", 0))
+    family("hall_store_errors_total", "counter", "store operations that failed (commands meanwhile: `unavailable`)",
+           lambda f: f.counters.get("store_errors", 0))
+    family("hall_handler_errors_total", "counter", "messages whose handling raised (logged, acknowledged, skipped)",
+           lambda f: f.counters.get("handler_errors", 0))
     family("hall_refusals_total", "counter",
            "messages refused, by error code; kind=malformed (not parsed), refused (by the hall) or status")
-    for key in sorted(counters):
-        prefix, _, code = key.partition(".")
-        kind = {"malformed": "malformed", "refused": "refused", "malformed_status": "status",
-                "status": "status"}.get(prefix)
-        if kind and code:
-            out.append(f'hall_refusals_total{{{h},kind="{kind}",code="{_label(code)}"}} {counters[key]}')
+    for f in halls:
+        h = f'hall="{_label(f.hall)}"'
+        for key in sorted(f.counters):
+            prefix, _, code = key.partition(".")
+            kind = {"malformed": "malformed", "refused": "refused", "malformed_status": "status",
+                    "status": "status"}.get(prefix)
+            if kind and code:
+                out.append(f'hall_refusals_total{{{h},kind="{kind}",code="{_label(code)}"}} {f.counters[key]}')
     family("hall_waiting_tickets", "gauge", "tickets waiting now, per service")
-    for service in sorted(waiting):
-        out.append(f'hall_waiting_tickets{{{h},service="{_label(service)}"}} {waiting[service]}')
+    for f in halls:
+        for service in sorted(f.waiting):
+            out.append(f'hall_waiting_tickets{{hall="{_label(f.hall)}",service="{_label(service)}"}} '
+                       f"{f.waiting[service]}")
+    if any(f.mqtt_connected is not None for f in halls):
+        family("hall_mqtt_connected", "gauge", "1 while the hall's connection to the broker is up")
+        for f in halls:
+            if f.mqtt_connected is not None:
+                out.append(f'hall_mqtt_connected{{hall="{_label(f.hall)}"}} {int(f.mqtt_connected)}')
     if inbox is not None:
-        family("hall_mqtt_inbox", "gauge", "MQTT messages received and not yet handled")
-        out.append(f"hall_mqtt_inbox{{{h}}} {inbox}")
-    if mqtt_connected is not None:
-        family("hall_mqtt_connected", "gauge", "1 while the server is connected to the broker")
-        out.append(f"hall_mqtt_connected{{{h}}} {int(mqtt_connected)}")
+        family("hall_mqtt_inbox", "gauge", "MQTT messages received and not yet handled (every hall of the server)")
+        out.append(f"hall_mqtt_inbox{{{srv}}} {inbox}")
     if latency is not None:
-        family("hall_command_seconds", "histogram", "time from taking a device message to publishing its reply")
+        family("hall_command_seconds", "histogram", "time from receiving a device message to publishing its reply")
         buckets, count, total = latency.snapshot()
         for bound, n in buckets:
-            out.append(f'hall_command_seconds_bucket{{{h},le="{_fmt(bound)}"}} {n}')
-        out.append(f"hall_command_seconds_sum{{{h}}} {_fmt(total)}")
-        out.append(f"hall_command_seconds_count{{{h}}} {count}")
+            out.append(f'hall_command_seconds_bucket{{{srv},le="{_fmt(bound)}"}} {n}')
+        out.append(f"hall_command_seconds_sum{{{srv}}} {_fmt(total)}")
+        out.append(f"hall_command_seconds_count{{{srv}}} {count}")
     return "\n".join(out) + "\n"
 
 

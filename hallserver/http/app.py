@@ -35,6 +35,21 @@ def _levels(levels) -> list[schemas.LevelOut]:
     return [schemas.LevelOut(key=lv.key, label=lv.label, label_en=lv.label_en) for lv in levels]
 
 
+def prometheus_text(halls: list) -> PlainTextResponse:
+    """GET /metrics of one hall or of a province (hallserver/metrics.py)."""
+    from hallserver import metrics
+
+    figures = []
+    for rt in halls:
+        service = rt.service
+        waiting = service.snapshot(lambda h, now, s=service: {code: len(h.waiting(code)) for code in s.config.services})
+        figures.append(metrics.HallFigures(service.config.id, dict(service.metrics), waiting, rt.mqtt_connected()))
+    adapter = halls[0].adapter
+    text = metrics.render(figures, halls[0].province.id, adapter.latency if adapter is not None else None,
+                          adapter.inbox.qsize() if adapter is not None else None)
+    return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
+
+
 def create_app(rt: Runtime) -> FastAPI:
     service, hub = rt.service, rt.hub
     cfg = service.config
@@ -74,14 +89,7 @@ def create_app(rt: Runtime) -> FastAPI:
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def prometheus() -> PlainTextResponse:
         """Prometheus text format: messages in and out, refusals by code, waiting per service, latency."""
-        from hallserver import metrics
-
-        waiting = service.snapshot(lambda h, now: {code: len(h.waiting(code)) for code in cfg.services})
-        adapter = rt.adapter
-        text = metrics.render(cfg.id, dict(service.metrics), waiting,
-                              adapter.latency if adapter is not None else None,
-                              adapter.inbox.qsize() if adapter is not None else None, rt.mqtt_connected())
-        return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
+        return prometheus_text([rt])
 
     @app.get("/api/hall", response_model=schemas.HallOut, tags=["hall"])
     def hall() -> schemas.HallOut:

@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from hallserver.auth import allowed
 from hallserver.auth.roles import home
 from hallserver.domain import views
 from hallserver.http import auth
-from hallserver.http.app import WEB, create_app
+from hallserver.http.app import WEB, create_app, prometheus_text
 from hallserver.http.pages import render
 from hallserver.province import PREFIX
 from hallserver.service import StoreUnavailable
@@ -140,6 +140,11 @@ def create_province_app(halls: Mapping[str, Runtime], settings: Settings, accoun
         found = {hall_id: {"mqtt_connected": rt.mqtt_connected()} for hall_id, rt in halls.items()}
         ok = all(h["mqtt_connected"] for h in found.values())
         return JSONResponse({"status": "ok" if ok else "degraded", "halls": found})
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        """Every hall's series in one scrape (public on the LAN like /healthz)."""
+        return prometheus_text(list(halls.values()))
 
     for hall_id, rt in halls.items():
         app.mount(hall_path(hall_id), create_app(rt), name=f"hall-{hall_id}")

@@ -13,7 +13,7 @@ from support.server_process import ServerProcess, hall_env
 
 import protocols
 from firmware.pilink import Refusal
-from hallserver.metrics import Histogram, JsonFormatter, render
+from hallserver.metrics import HallFigures, Histogram, JsonFormatter, render
 
 SAMPLE = re.compile(r'^[a-z_]+(\{([a-z]+="([^"\\]|\\.)*",?)*\})? [-+0-9.eInf]+$')
 
@@ -51,21 +51,27 @@ def test_metrics_endpoint(server, device, hall_id):
     assert m[f'hall_refusals_total{{{h},kind="malformed",code="bad_json"}}'] >= 1
     assert m[f'hall_waiting_tickets{{{h},service="tu-phap"}}'] == 2
     assert m[f'hall_waiting_tickets{{{h},service="giao-thong"}}'] == 0
-    assert m[f"hall_mqtt_connected{{{h}}}"] == 1 and m[f"hall_mqtt_inbox{{{h}}}"] >= 0
+    srv = f'server="{hall_id}"'  # a one-hall server is named after its hall
+    assert m[f"hall_mqtt_connected{{{h}}}"] == 1 and m[f"hall_mqtt_inbox{{{srv}}}"] >= 0
     buckets = [v for k, v in m.items() if k.startswith("hall_command_seconds_bucket")]
-    assert buckets == sorted(buckets) and buckets[-1] == m[f"hall_command_seconds_count{{{h}}}"] >= 5
-    assert 0 < m[f"hall_command_seconds_sum{{{h}}}"] < 10
+    assert buckets == sorted(buckets) and buckets[-1] == m[f"hall_command_seconds_count{{{srv}}}"] >= 5
+    assert 0 < m[f"hall_command_seconds_sum{{{srv}}}"] < 10
 
 
 def test_histogram_and_label_escaping():
     hist = Histogram((0.01, 0.1))
     for s in (0.005, 0.01, 0.05, 3.0):
         hist.observe(s)
-    text = render('h"1\\', {"malformed.bad_json": 2, "refused.x\ny": 1}, {}, hist)
+    text = render([HallFigures('h"1\\', {"malformed.bad_json": 2, "refused.x\ny": 1}, {}),
+                   HallFigures("xa-b", {"messages_in": 7}, {"tu-phap": 3}, True)], 'p"1', hist)
     m = parse(text)
-    assert m['hall_command_seconds_bucket{hall="h\\"1\\\\",le="0.01"}'] == 2
-    assert m['hall_command_seconds_bucket{hall="h\\"1\\\\",le="+Inf"}'] == 4
+    assert m['hall_command_seconds_bucket{server="p\\"1",le="0.01"}'] == 2
+    assert m['hall_command_seconds_bucket{server="p\\"1",le="+Inf"}'] == 4
     assert 'code="x\\ny"' in text
+    assert m['hall_messages_in_total{hall="h\\"1\\\\"}'] == 0 and m['hall_messages_in_total{hall="xa-b"}'] == 7
+    assert m['hall_waiting_tickets{hall="xa-b",service="tu-phap"}'] == 3
+    assert m['hall_mqtt_connected{hall="xa-b"}'] == 1 and 'hall_mqtt_connected{hall="h' not in text
+    assert text.count("# TYPE hall_messages_in_total ") == 1  # one family, a sample per hall
 
 
 def test_json_log_formatter():

@@ -80,6 +80,11 @@ def test_every_hall_has_its_own_presence_and_pages(province_rt, mqtt_url, halls)
                 assert hall["id"] == h and hall["name"] == f"Trung tâm xã {h}"
                 assert http.get(f"/h/{h}/api/queues").status_code == 200
             assert http.get("/h/no-such-hall/api/hall").status_code == 404
+            metrics = http.get("/metrics").text  # one scrape for the province: a sample per hall
+            assert metrics.count("# TYPE hall_messages_in_total counter") == 1
+            for h in halls:
+                assert f'hall_mqtt_connected{{hall="{h}"}} 1' in metrics
+            assert 'hall_command_seconds_count{server="tinh-test"}' in metrics
         assert province_rt.adapter is not None
         for h in halls:
             assert province_rt.halls[h].mqtt_connected()
