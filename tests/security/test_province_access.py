@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from firmware.pilink import DeviceLink
+from hallserver.bootstrap import Runtime
+from hallserver.province import load_province
 from hallserver.provisioning import SERVER_USERNAME
-from hallserver.settings import load_hall_config
+from hallserver.settings import DEMO_CONFIG, Settings, load_hall_config
 
 from .conftest import DEVICES, Peer, SecuredBroker, peer_factory, start_secured
 
@@ -111,3 +114,48 @@ def test_the_same_device_id_in_two_halls_are_two_devices(province: SecuredBroker
         assert not bare.accepted
     finally:
         bare.close()
+
+
+def test_a_province_server_on_the_generated_acl(tmp_path: Path) -> None:
+    """The real province runtime (one server, HALL_CONFIG a province file of two halls) logged in
+    with the generated server login: both halls work, each device with its own login, and hall A's
+    terminal speaking on hall B's terminal topic changes nothing in B."""
+    path = tmp_path / "province.toml"
+    path.write_text('[province]\nid = "tinh-thu"\nname = "Tỉnh Thử"\n\n' + "".join(
+        f'[[halls]]\nconfig = "{DEMO_CONFIG}"\nid = "{h}"\nalways_open = true\ndemo = false\n\n' for h in (A, B)),
+        encoding="utf-8")
+    broker = start_secured(tmp_path, [src.config for src in load_province(path).halls], ("kiosk-1", "ct-01"))
+    settings = Settings(mqtt_url=broker.url(SERVER_USERNAME), database_url=f"sqlite:///{tmp_path / 'p.db'}",
+                        config_path=path, http_port=0)
+    rt = Runtime(settings).start()
+    links: list[DeviceLink] = []
+
+    def link(hall: str, device: str) -> DeviceLink:
+        login = f"{hall}.{device}"
+        links.append(DeviceLink(f"mqtt://{login}:{broker.passwords[login]}@127.0.0.1:{broker.port}", hall,
+                                device).start())
+        return links[-1]
+
+    make, peers = peer_factory(broker)
+    try:
+        assert rt.adapter is not None and rt.adapter.connected.wait(15)
+        for hall in (A, B):
+            assert link(hall, "kiosk-1").request("ticket.take", {"service": "tu-phap"})["ticket"]["number"] == "A001"
+        intruder = make(f"{A}.ct-01")
+        for i, (t, fields) in enumerate((("officer.login", {"officer": "o01", "pin": "0000"}), ("call.next", {}))):
+            intruder.publish(f"qms/{B}/dev/ct-01/up", {"v": 1, "id": f"forged-{i}", "t": t, **fields})
+        terminal_b = link(B, "ct-01")
+        assert terminal_b.request("officer.login", {"officer": "o02", "pin": "0000"})["ok"]
+        assert terminal_b.request("call.next")["ticket"]["number"] == "A001"  # the forged call.next did nothing
+        terminal_a = link(A, "ct-01")
+        assert terminal_a.request("officer.login", {"officer": "o01", "pin": "0000"})["ok"]
+        assert terminal_a.request("call.next")["ticket"]["number"] == "A001"
+        day = rt.service.now().date()
+        assert [len(rt.store.tickets(h, day)) for h in (A, B)] == [1, 1]
+    finally:
+        for each in links:
+            each.close()
+        for p in peers:
+            p.close()
+        rt.stop()
+        broker.mosquitto.stop()
