@@ -30,6 +30,9 @@ class MosquittoProcess:
     `persistence_dir` turns on Mosquitto persistence there, so a test can restart the broker
     and find sessions and retained messages again (saved on a clean `stop()`, not on `kill()`).
     `extra_config` is appended verbatim (password_file, acl_file, ... for later tests).
+    `config` replaces the whole generated configuration (the production file rewritten for a
+    test); its listeners are its own, so give `port` too (the one `url` names); it must log to
+    stderr, where readiness is read.
     """
 
     def __init__(
@@ -40,6 +43,7 @@ class MosquittoProcess:
         port: int | None = None,
         persistence_dir: Path | None = None,
         extra_config: str = "",
+        config: str | None = None,
         start_timeout: float = 10.0,
     ) -> None:
         self.binary = binary
@@ -48,6 +52,7 @@ class MosquittoProcess:
         self._fixed_port = port is not None
         self.persistence_dir = persistence_dir
         self.extra_config = extra_config
+        self.config = config
         self.start_timeout = start_timeout
         self.log: collections.deque[str] = collections.deque(maxlen=2000)
         self._proc: subprocess.Popen[str] | None = None
@@ -152,7 +157,7 @@ class MosquittoProcess:
     def _start_once(self) -> None:
         self._workdir = Path(tempfile.mkdtemp(prefix="hall-mosquitto-"))
         conf = self._workdir / "mosquitto.conf"
-        conf.write_text(self.config_text(), encoding="utf-8")
+        conf.write_text(self.config if self.config is not None else self.config_text(), encoding="utf-8")
         settled = threading.Event()
         listening = threading.Event()
         self._port_taken = threading.Event()
