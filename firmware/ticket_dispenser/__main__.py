@@ -56,7 +56,15 @@ def main(argv: list[str] | None = None) -> int:
                                          int(cfg.lcd.get("cols", 20)), int(cfg.lcd.get("rows", 4))))
         except (OSError, ImportError) as exc:
             log.error("LCD not usable: %s", exc)
-    printer = Printer(open_port(cfg.port, cfg.baudrate, cfg.rtscts), cfg.query_status)
+    def port():
+        return open_port(cfg.port, cfg.baudrate, cfg.rtscts)
+
+    try:
+        first = port()
+    except OSError as exc:  # unplugged at boot: the dispenser starts, says so, and opens it when it is back
+        log.warning("printer %s not available: %s", cfg.port, exc)
+        first = None
+    printer = Printer(first, cfg.query_status, reopen=port)
     link = DeviceLink(cfg.broker, cfg.hall, cfg.device, fw=FW, boot=str(boot))
     dispenser = Dispenser(link, printer, journal, ZoneInfo(cfg.timezone), hall=hall, layout=cfg.layout,
                           block_size=cfg.block_size, display=display)

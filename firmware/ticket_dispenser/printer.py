@@ -7,7 +7,9 @@ from __future__ import annotations
 import logging
 import os
 import select
+import termios
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,16 +31,27 @@ class SerialPort:
 
         self.serial = serial.serial_for_url(url, baudrate=baudrate, rtscts=rtscts, timeout=1, write_timeout=30)
 
+    # a line that went away fails as SerialException (an OSError) or, from tcdrain and friends, as
+    # termios.error, which is not one: both become OSError, what Printer treats as "disconnected"
     def write(self, data: bytes) -> None:
-        self.serial.write(data)
-        self.serial.flush()  # returns when the bytes left the UART (or the pty)
+        try:
+            self.serial.write(data)
+            self.serial.flush()  # returns when the bytes left the UART (or the pty)
+        except termios.error as exc:
+            raise OSError(*exc.args) from exc
 
     def read(self, n: int, timeout: float) -> bytes:
-        self.serial.timeout = timeout
-        return self.serial.read(n)
+        try:
+            self.serial.timeout = timeout
+            return self.serial.read(n)
+        except termios.error as exc:
+            raise OSError(*exc.args) from exc
 
     def reset_input(self) -> None:
-        self.serial.reset_input_buffer()
+        try:
+            self.serial.reset_input_buffer()
+        except termios.error as exc:
+            raise OSError(*exc.args) from exc
 
     def close(self) -> None:
         self.serial.close()
@@ -77,7 +90,7 @@ def open_port(url: str, baudrate: int = 115200, rtscts: bool = False) -> Printer
 @dataclass(frozen=True)
 class PrinterStatus:
     paper: str = "ok"  # ok | near_end | out
-    printer: str = "ok"  # ok | cover_open | offline | error | no_response | unknown
+    printer: str = "ok"  # ok | cover_open | offline | error | no_response | disconnected | unknown
 
     @property
     def refusal(self) -> str | None:
@@ -112,39 +125,78 @@ def decode_status(printer: int | None, offline: int | None, paper: int | None) -
 
 
 class Printer:
-    def __init__(self, port: PrinterPort, query_status: bool = True, status_timeout: float = 0.5):
+    """The ESC/POS printer behind a port. A port that fails (a USB cable pulled, a serial adapter
+    gone) makes the printer `disconnected` instead of stopping the dispenser; with `reopen` the
+    next status check opens the port again, so plugging the printer back in is enough."""
+
+    def __init__(self, port: PrinterPort | None, query_status: bool = True, status_timeout: float = 0.5,
+                 reopen: Callable[[], PrinterPort] | None = None):
         self.port = port
         self.query_status = query_status  # some cheap printers never answer DLE EOT
         self.status_timeout = status_timeout
+        self.reopen = reopen
         self.bytes_written = 0
 
+    def _open(self) -> PrinterPort:
+        if self.port is None:
+            if self.reopen is None:
+                raise OSError("the printer's port is closed")
+            self.port = self.reopen()
+        return self.port
+
+    def _lost(self, exc: OSError) -> None:
+        log.warning("printer port failed: %s", exc)
+        if self.reopen is None or self.port is None:
+            return  # nothing to open again with: keep the port, it may recover (a pty, a network printer)
+        port, self.port = self.port, None
+        try:
+            port.close()
+        except OSError:
+            pass
+
     def _ask(self, n: int) -> int | None:
-        self.port.write(escpos.status_request(n))
+        port = self._open()
+        port.write(escpos.status_request(n))
         deadline = time.monotonic() + self.status_timeout
         while (left := deadline - time.monotonic()) > 0:
-            got = self.port.read(1, left)
+            got = port.read(1, left)
             if got and escpos.is_status_byte(got[0]):
                 return got[0]
         return None
 
     def status(self) -> PrinterStatus:
-        if not self.query_status:
-            return PrinterStatus("ok", "unknown")
-        self.port.reset_input()
-        printer = self._ask(escpos.PRINTER_STATUS)
-        if printer is None:
-            return decode_status(None, None, None)
-        return decode_status(printer, self._ask(escpos.OFFLINE_CAUSE), self._ask(escpos.PAPER_SENSOR))
+        try:
+            port = self._open()
+            if not self.query_status:
+                return PrinterStatus("ok", "unknown")
+            port.reset_input()
+            printer = self._ask(escpos.PRINTER_STATUS)
+            if printer is None:
+                return decode_status(None, None, None)
+            return decode_status(printer, self._ask(escpos.OFFLINE_CAUSE), self._ask(escpos.PAPER_SENSOR))
+        except OSError as exc:  # pyserial's SerialException is an OSError too
+            self._lost(exc)
+            return PrinterStatus("ok", "disconnected")
 
     def clear(self) -> None:
         """Drop whatever a previous run left half-sent in the printer (at start)."""
-        self.port.write(escpos.CLEAR_BUFFER)
+        try:
+            self._open().write(escpos.CLEAR_BUFFER)
+        except OSError as exc:
+            self._lost(exc)
 
     def print_bytes(self, data: bytes, chunk: int = 4096) -> None:
-        """Write a whole ticket; returns when every byte left the port."""
-        for i in range(0, len(data), chunk):
-            self.port.write(data[i:i + chunk])
-            self.bytes_written += min(chunk, len(data) - i)
+        """Write a whole ticket; returns when every byte left the port. Raises OSError if the
+        port fails (the ticket stays in the journal, printed again once the printer is back)."""
+        try:
+            port = self._open()
+            for i in range(0, len(data), chunk):
+                port.write(data[i:i + chunk])
+                self.bytes_written += min(chunk, len(data) - i)
+        except OSError as exc:
+            self._lost(exc)
+            raise
 
     def close(self) -> None:
-        self.port.close()
+        if self.port is not None:
+            self.port.close()

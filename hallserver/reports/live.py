@@ -106,6 +106,11 @@ def dashboard(hall: Hall, now: datetime, statuses: dict[str, dict]) -> dict:
             alerts.append({"kind": "paper", "level": "warn" if paper == "out" else "info", "device": d.id,
                            "vi": f"Máy cấp số {d.id}: " + ("hết giấy" if paper == "out" else "sắp hết giấy"),
                            "en": f"Dispenser {d.id}: paper " + ("out" if paper == "out" else "low")})
+        printer = st.get("printer")
+        if st.get("online") and printer in PRINTER_TROUBLE:
+            vi, en = PRINTER_TROUBLE[printer]
+            alerts.append({"kind": "printer", "level": "warn", "device": d.id,
+                           "vi": f"Máy cấp số {d.id}: {vi}", "en": f"Dispenser {d.id}: {en}"})
 
     return {
         "v": 1, "hall": cfg.id, "name": cfg.name, "at": iso(now), "services": services, "counters": counters,
@@ -118,6 +123,16 @@ def dashboard(hall: Hall, now: datetime, statuses: dict[str, dict]) -> dict:
                      for o in cfg.officers.values()],
         "all_services": [{"code": code, "name": s.name, "prefix": s.prefix} for code, s in cfg.services.items()],
     }
+
+
+# what a dispenser's printer reports (firmware/ticket_dispenser/printer.py PrinterStatus) when it cannot print
+PRINTER_TROUBLE = {
+    "disconnected": ("máy in mất kết nối (kiểm tra cáp)", "printer disconnected (check the cable)"),
+    "no_response": ("máy in không trả lời", "printer not answering"),
+    "cover_open": ("nắp máy in đang mở", "printer cover open"),
+    "offline": ("máy in ngừng hoạt động", "printer offline"),
+    "error": ("máy in báo lỗi", "printer error"),
+}
 
 
 class _NoCounter:

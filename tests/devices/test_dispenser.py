@@ -14,7 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from pi_hardware import ticket_numbers
+from pi_hardware import PtyPrinter, ticket_numbers
 from support.listener import Listener
 
 import protocols
@@ -97,6 +97,40 @@ def test_paper_out_refuses_and_says_why(server, device, mqtt_url, hall_id, pty_p
     assert dispenser.results.get(timeout=10).ticket["number"] == "B001"
     assert status.wait_for(lambda m: m.get("paper") == "near_end")
     status.close()
+
+
+def test_an_unplugged_printer_refuses_and_prints_again_once_plugged_back(server, device, mqtt_url, hall_id,
+                                                                          tmp_path):
+    """A pulled USB cable makes the port fail: the dispenser says so (status, refusal) and keeps
+    running; the printer plugged back in (a new device node) is opened again at the next press."""
+    status = Listener(mqtt_url, protocols.topics.status(hall_id, "kiosk-1"))
+    ptys = [PtyPrinter()]
+    printer = Printer(SerialPort(ptys[0].path), status_timeout=2, reopen=lambda: SerialPort(ptys[-1].path))
+    dispenser = Dispenser(device("kiosk-1"), printer, Journal(tmp_path / "journal.json"),
+                          ZoneInfo(server.config.timezone), hall=hall_info(server), request_timeout=5,
+                          retry_s=1).start()
+    try:
+        assert dispenser.synced.wait(10)
+        dispenser.press(SERVICE)
+        assert dispenser.results.get(timeout=10).ticket["number"] == "B001"
+        ptys[0].wait_cuts(1)
+        ptys[0].close()  # the cable is pulled
+        dispenser.press(SERVICE)
+        assert dispenser.results.get(timeout=10).error == "printer_error"
+        assert status.wait_for(lambda m: m.get("printer") == "disconnected")["online"] is True
+        assert [t.number for t in issued(server, hall_id)] == ["B001"]  # nothing issued meanwhile
+        ptys.append(PtyPrinter())  # plugged back in
+        dispenser.press(SERVICE)
+        result = dispenser.results.get(timeout=10)
+        assert result.error is None and result.ticket["number"] == "B002"
+        ptys[1].wait_cuts(1)
+        assert ticket_numbers(ptys[1].tickets()[0]) == [result.ticket["track_url"]]
+        status.wait_for(lambda m: m.get("printer") == "ok" and m is not status.messages[0])
+        assert dispenser._worker is not None and dispenser._worker.is_alive()
+    finally:
+        dispenser.close()
+        ptys[-1].close()
+        status.close()
 
 
 class Clock:

@@ -128,3 +128,17 @@ def test_live_dashboard_midday(store, clock):
     clock.at("08:40")
     view = svc.snapshot(lambda h, now: live.dashboard(h, now, {}))
     assert any(a["kind"] == "wait" and a["service"] == "tu-phap" for a in view["alerts"])
+
+
+def test_device_health_alerts(store, clock):
+    """Offline devices, paper low or out and a printer that cannot print each raise their alert."""
+    svc = make_service(store, clock)
+    statuses = {"kiosk-1": {"online": True, "paper": "near_end", "printer": "ok"},
+                "kiosk-2": {"online": True, "paper": "ok", "printer": "disconnected"},
+                "ct-01": {"online": False}}
+    view = svc.snapshot(lambda h, now: live.dashboard(h, now, statuses))
+    alerts = {(a["kind"], a.get("device")): a for a in view["alerts"]}
+    assert alerts[("paper", "kiosk-1")]["level"] == "info"
+    assert alerts[("printer", "kiosk-2")]["vi"] == "Máy cấp số kiosk-2: máy in mất kết nối (kiểm tra cáp)"
+    assert ("device_offline", "ct-01") in alerts and ("printer", "kiosk-1") not in alerts
+    assert view["devices"]["offline"] == ["ct-01"] and view["devices"]["online"] == 2
