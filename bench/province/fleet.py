@@ -126,6 +126,11 @@ class Driver:
     def later(self, delay: float, fn: Callable[[], None]) -> None:
         heapq.heappush(self.timers, (time.perf_counter() + max(0.0, delay), next(self._seq), fn))
 
+    def cancel_timers(self) -> int:
+        """Forget everything scheduled (a phase's future calls and votes); returns how many."""
+        n, self.timers = len(self.timers), []
+        return n
+
     def run(self, seconds: float, until_idle: bool = False) -> None:
         """Drive for `seconds` (or until nothing is pending nor scheduled, with `until_idle`)."""
         end = time.perf_counter() + seconds

@@ -162,6 +162,22 @@ class Cpu:
         return out
 
 
+def drain(driver: Driver, halls: list[HallSpec], timeout: float = 600.0) -> float:
+    """End a phase: forget its scheduled actions, wait for its outstanding replies, then send a
+    `state.get` per hall and wait for every answer. The server applies a hall's messages in order,
+    so once they are all answered nothing of the phase (requests given up as lost included) is
+    still queued in the broker or the server. Returns the seconds it took."""
+    began = time.perf_counter()
+    driver.cancel_timers()
+    driver.run(driver.timeout, until_idle=True)
+    for h in halls:
+        driver.request(h.id, h.dispensers[0], "state.get", None, lambda r: None)
+    end = time.perf_counter() + timeout
+    while driver.pending and time.perf_counter() < end:
+        driver.run(min(5.0, end - time.perf_counter()), until_idle=True)
+    return round(time.perf_counter() - began, 1)
+
+
 def phase_load(driver: Driver, seconds: float, before: dict) -> dict:
     """Replies per second of the phase, per type."""
     return {t: round((n - before.get(t, 0)) / seconds, 1) for t, n in driver.stats.ok.items()}
@@ -228,8 +244,10 @@ def run_day(args, driver: Driver, halls, probes: list[Probe], broker, server, sk
     for p in probes:
         p.stop()
     raw.close()
-    driver.run(args.timeout, until_idle=True)  # let what is outstanding come back (or time out)
+    lost_before = sum(driver.stats.lost.values())
+    drained = drain(driver, halls)
     out = {"seconds": seconds, "speed": args.speed, "rate": rate, "ok_per_s": load,
+           "lost": sum(driver.stats.lost.values()) - lost_before, "drain_s": drained,
            "ok_per_s_total": round(sum(load.values()), 1), "served": day.served,
            "probe": ms([x for p in probes for x in p.samples]), "probe_failures": sum(p.failures for p in probes),
            "raw": ms(raw.samples), "server": sampler.stop() and sampler.summary(), **usage, "loadavg": loadavg()}
@@ -240,6 +258,8 @@ def run_day(args, driver: Driver, halls, probes: list[Probe], broker, server, sk
 def run_lanes(args, driver: Driver, halls, server, skip, pids, workdir: Path, label: str) -> dict:
     lanes = Lanes(driver, halls, args.lanes, skip=skip)
     before = {t: len(v) for t, v in driver.stats.latency.items()}
+    refused_before = sum(n for (t, _), n in driver.stats.refused.items()
+                         if t in ("ticket.take", "call.next", "serve.done"))
     lanes.start()
     driver.run(args.warmup)
     cpu = Cpu(pids)
@@ -256,11 +276,13 @@ def run_lanes(args, driver: Driver, halls, server, skip, pids, workdir: Path, la
     end = time.perf_counter()
     usage = cpu.pct()
     lanes.stop()
-    driver.run(args.timeout, until_idle=True)
+    drain(driver, halls)
     ok = driver.stats.ok_between(start, end)
     lat = {t: ms(v[before.get(t, 0):]) for t, v in driver.stats.latency.items()
            if t in ("ticket.take", "call.next", "serve.done")}
+    refused = sum(n for (t, _), n in driver.stats.refused.items() if t in ("ticket.take", "call.next", "serve.done"))
     out = {"lanes": len(lanes.lanes), "seconds": round(end - start, 1), "ok": ok,
+           "refused_in_run": refused - refused_before,
            "ops_per_s": round(ok / (end - start), 1), "latency": lat, **usage, "loadavg": loadavg()}
     if spy is not None:
         for proc in spy:
@@ -297,8 +319,9 @@ def markdown(r: dict) -> str:
             f"| call.next → LED state, idle ({main['db']}) | {f(main['probe_idle'])} | — |",
             f"| call.next → LED state, province day ({day['ok_per_s_total']} replies/s) | {f(day['probe'])} "
             f"| p99 ≤ 50 ms and a small multiple of raw |",
-            f"| call.next → LED state, peak ×{peak['rate']:g} ({peak['ok_per_s_total']} replies/s) | "
-            f"{f(peak['probe'])} | — |",
+            f"| call.next → LED state, peak ×{peak['rate']:g} ({peak['ok_per_s_total']} replies/s; "
+            f"{peak.get('lost', 0)} requests unanswered within {r['timeout']:g} s, backlog drained in "
+            f"{peak.get('drain_s')} s) | {f(peak['probe'])}, {peak['probe_failures']} probes failed | — |",
         ]
     for run in r["runs"]:
         ops = run["ops"]
@@ -381,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {"command": command, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
               "served": served, "loadavg_before": loadavg(), "runs": [], "server_tree": str(args.server_tree),
-              "revision": revision(args.server_tree), "broker_inflight": args.broker_inflight or 20}
+              "revision": revision(args.server_tree), "broker_inflight": args.broker_inflight or 20,
+              "timeout": args.timeout}
     broker = quiet_mosquitto(workdir, args.broker_inflight)
     broker.start()
     result["broker"] = subprocess.run([shutil.which("mosquitto") or "mosquitto", "-h"], capture_output=True,

@@ -8,7 +8,8 @@
   exponential time, marks the ticket done, and most citizens press the rating button. `rate`
   multiplies the arrival and service rates (the peak: x20); `speed` compresses time (speed 60:
   a simulated minute per second), which raises the message rate the same way. With `warm`, one
-  citizen per counter is at the door when the day starts (no empty first minutes).
+  more citizen per counter comes during the first service time, so the counters are busy from the
+  start instead of after a slow ramp.
 - `Lanes`: closed loop, as fast as the server answers: each lane (one counter and its hall's
   dispenser) takes a ticket, calls, marks done, again; `len(lanes)` requests are outstanding.
 - `Probe`: `call.next` -> the LED display's retained `state` with the new call, through the
@@ -78,10 +79,11 @@ class ProvinceDay:
             self.d.later(self.real(self.rng.expovariate(per_s)), lambda h=h, r=per_s: self._arrive(h, r))
             for n in counters:
                 self.idle[h.id].add(n)
-                if self.warm:  # citizens waiting at the door when the hall opens: one per counter
+                if self.warm:  # steady state at once: one citizen per counter, over one service time
                     service = next((s for s in h.counters[n] if s in h.services), None)
                     if service is not None:
-                        self.d.later(self.real(self.rng.uniform(0, 60)), lambda h=h, s=service: self._take(h, s))
+                        self.d.later(self.real(self.rng.uniform(0, self.serve_s / self.rate)),
+                                     lambda h=h, s=service: self._take(h, s))
 
     def stop(self) -> None:
         """No new arrivals nor calls; what is outstanding still gets its reply."""
