@@ -118,9 +118,7 @@ class Runtime:
             self.mqtt_url = self.broker.url
             log.info("embedded MQTT broker on %s", self.mqtt_url)
         self.store.migrate()
-        for hall in self.halls.values():
-            hall.service.load()
-        for hall in getattr(self, "halls", {"": self}).values():  # the admin's edits of each hall's TOML
+        for hall in self.halls.values():  # the admin's edits of each hall's TOML, then today's events
             load_overlay(hall)
         self.adapter = MqttAdapter({h: rt.service for h, rt in self.halls.items()}, self.mqtt_url,
                                    on_publish=self._on_publish)

@@ -24,7 +24,7 @@ from hallserver.store.overlays import ConfigOverlays
 __all__ = ["ConfigConflict", "OverlayError", "edit", "load_overlay"]
 log = logging.getLogger(__name__)
 ACTIONS = {"services": ("config.service", "service"), "counters": ("config.counter", "counter"),
-           "officers": ("config.officer", "officer")}
+           "officers": ("config.officer", "officer"), "devices": ("config.device", "device")}
 
 
 class HallParts(Protocol):
@@ -40,13 +40,20 @@ class ConfigConflict(Exception):
 
 
 def load_overlay(rt: HallParts) -> None:
-    """At start: lay the stored overlay over the TOML configuration (entries the TOML no longer
-    has are skipped) and replay the day under the result."""
+    """At start, before the day is first replayed (today's events may name a counter, service or
+    device the overlay added): lay the stored overlay over the TOML configuration (entries the TOML
+    no longer has, or no longer fit, are skipped and logged), then replay the day under the result."""
     overlay = ConfigOverlays(rt.store).get(rt.config.id)
     if not overlay:
+        rt.service.load()
         return
-    config = apply_overlay(rt.config, overlay, strict=False)
-    rt.service.reconfigure(config)
+    skipped: list[str] = []
+    config = apply_overlay(rt.config, overlay, strict=False, skipped=skipped)
+    for reason in skipped:
+        log.warning("hall %s: configuration overlay entry skipped: %s", config.id, reason)
+    with rt.service.lock:
+        rt.service.config = config
+        rt.service.load()
     rt.config = config
     log.info("hall %s: configuration overlay applied (%s)", config.id,
              ", ".join(f"{len(v)} {k}" for k, v in overlay.items()))

@@ -100,6 +100,8 @@ class HallConfig:
     public_url: str = "http://127.0.0.1:8000"
     demo: bool = False
     notice: str = ""  # the scrolling line of the hall screens
+    # the hall's issuing hours (weekday -> spans): a service added from the admin page takes them
+    hours: dict[str, tuple[tuple[time, time], ...]] = field(default_factory=dict)
 
     @property
     def preference_wait_s(self) -> float:
@@ -248,5 +250,5 @@ def parse_config(raw: dict) -> HallConfig:
         recall_limit=int(hall.get("recall_limit", 3)), rating_window_s=int(ratings.get("window_s", 120)),
         policy=policy, preference_wait_min=float(pref_wait), always_open=bool(hall.get("always_open", False)),
         public_url=hall.get("public_url", "http://127.0.0.1:8000").rstrip("/"), demo=bool(hall.get("demo", False)),
-        notice=nfc(str(hall.get("notice", ""))),
+        notice=nfc(str(hall.get("notice", ""))), hours=default_hours,
     )

@@ -93,9 +93,10 @@ def test_an_edit_replays_the_day_and_survives_a_restart(store, clock):
     rt = Parts(svc, store)
     changed = edit(rt, "admin", {"services": {"tu-phap": {"target_wait_min": 25}}})
     assert changed == [("service tu-phap", {"name": "Sở Tư pháp", "name_en": "Department of Justice",
-                                            "target_wait_min": 15, "daily_cap": None, "enabled": True},
+                                            "target_wait_min": 15, "daily_cap": None, "enabled": True,
+                                            "prefix": "A", "handle_min": 12.0},
                         {"name": "Sở Tư pháp", "name_en": "Department of Justice", "target_wait_min": 25,
-                         "daily_cap": None, "enabled": True})]
+                         "daily_cap": None, "enabled": True, "prefix": "A", "handle_min": 12.0})]
     row = next(s for s in svc.snapshot(lambda h, now: live.dashboard(h, now, {}))["services"]
                if s["service"] == "tu-phap")
     assert (row["target_min"], row["within_target"]) == (25, 1.0)  # the day, replayed under the new target

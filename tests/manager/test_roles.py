@@ -64,6 +64,10 @@ MATRIX = [
     ("POST", "/admin/config/counters/30", {"data": {"name": "Quầy 30", "services": "y-te"}}, ADMIN),
     ("POST", "/admin/config/officers/o30", {"data": {"name": "Cán bộ {role}", "pin": "13579"}}, ADMIN),
     ("POST", "/admin/config/officers", {"data": {"id": "o-{role}", "name": "Mới", "pin": "2468"}}, ADMIN),
+    ("POST", "/admin/config/services", {"data": {"code": "dv-{role}", "prefix": "J", "name": "Mới",
+                                                 "handle_min": "10", "target_wait_min": "15"}}, ADMIN),
+    ("POST", "/admin/config/counters", {"data": {"number": "90", "kind": "receiving", "services": "y-te"}}, ADMIN),
+    ("POST", "/admin/config/devices", {"data": {"id": "ct-90-{role}", "kind": "terminal", "counter": "90"}}, ADMIN),
 ]
 
 
