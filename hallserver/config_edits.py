@@ -11,8 +11,11 @@ entries (before/after) in one transaction. Nothing changes when any step fails.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Protocol
 
+import protocols
+from hallserver.domain import views
 from hallserver.domain.config import HallConfig
 from hallserver.domain.engine import Hall
 from hallserver.domain.overlay import OverlayError, apply_overlay, describe, live_conflict, merge
@@ -37,6 +40,22 @@ class HallParts(Protocol):
 
 class ConfigConflict(Exception):
     """The edit would break the day in progress; the message is bilingual, fit to show."""
+
+
+def _oversized(config: HallConfig, now: datetime) -> list[str]:
+    """Devices whose retained state would not fit one message under `config` (a dispenser that
+    shows every service grows with each service added), allowing 5 digits per waiting count."""
+    hall = Hall(config)
+    too_big = []
+    for device in config.devices.values():
+        state = views.device_state(hall, device, now)
+        try:
+            size = len(protocols.encode(state, 1 << 20)) + 5 * len(state.get("services", ()))
+        except protocols.ProtocolError:
+            size = 1 << 20
+        if size > protocols.MAX_PAYLOAD:
+            too_big.append(device.id)
+    return too_big
 
 
 def load_overlay(rt: HallParts) -> None:
@@ -67,6 +86,11 @@ def edit(rt: HallParts, actor: str, change: dict) -> list[tuple[str, dict | None
         current = service.config
         new = apply_overlay(current, change)
         now = service.now()
+        too_big = _oversized(new, now) if {"services", "counters", "devices"} & set(change) else []
+        if too_big:
+            raise OverlayError(f"Trạng thái của thiết bị {', '.join(too_big)} sẽ vượt quá một tin nhắn MQTT "
+                               f"({protocols.MAX_PAYLOAD} byte): hãy giới hạn dịch vụ của máy lấy số / the state of "
+                               f"{', '.join(too_big)} would not fit one message: give the dispenser fewer services")
         changed, audit = [], []
         for section, entries in change.items():
             action, noun = ACTIONS[section]

@@ -240,3 +240,16 @@ def test_installer_adds_a_counter_and_its_terminal_then_issues_its_login(page, s
     expect(page).to_have_url(http_base + "/admin/devices/ct-38/login")
     expect(page.locator("#new-device")).to_contain_text(f"{server.config.id}.ct-38")
     expect(page.locator('#devices tr[data-device="ct-38"] .login')).to_have_text("active")
+
+
+def test_an_addition_that_would_not_fit_a_dispenser_state_is_refused(store, clock):
+    """kiosk-1 shows every service: its retained state grows with each one, up to one message."""
+    svc = make_service(store, clock)
+    rt = Parts(svc, store)
+    letters = [a + b for a in "IJOW" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+    many = {f"dich-vu-moi-co-ma-rat-dai-{i:02d}": {**NEW_SERVICE, "prefix": p} for i, p in enumerate(letters[:30])}
+    with pytest.raises(OverlayError, match="kiosk-1, kiosk-2 sẽ vượt quá một tin nhắn MQTT"):
+        edit(rt, "admin", {"services": many})
+    assert len(svc.config.services) == 22 and ConfigOverlays(store).get(svc.config.id) == {}
+    # a few more services fit
+    assert edit(rt, "admin", {"services": dict(list(many.items())[:3])})
