@@ -4,7 +4,9 @@ The hall configurations (TOML) declare which devices exist; this module keeps th
 a credentials file (JSON, mode 0600) next to them, one file per province (or per hall): one
 record per login, carrying its hall, with the Mosquitto `$7$` hash of its password, never the
 password. A device logs in as `{hall}.{device}` (device ids repeat across halls); a server
-login reads and writes every hall of the file. `export` turns the active records into
+login reads and writes every hall of the file; a serial LED board controller's record lists the
+LED displays whose states it reads (those of its declared counters; `export` follows the
+configuration). `export` turns the active records into
 Mosquitto's password_file and acl_file; the embedded broker reads the same hashes.
 
 Files written before logins carried their hall (bare `ct-05`) are refused until
@@ -20,14 +22,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from broker.acl import SERVER_KIND, Account, acl_text, amqtt_acls, password_file_text
+from broker.acl import BOARDS_KIND, SERVER_KIND, Account, acl_text, amqtt_acls, password_file_text
 from broker.passwords import hash_password, new_password
-from hallserver.domain.config import HallConfig
+from hallserver.domain.config import Device, HallConfig
 from protocols import topics
 from protocols.errors import ProtocolError
 
@@ -58,6 +60,7 @@ class Record:
     created_at: str = ""
     changed_at: str = ""
     revoked_at: str | None = None
+    watches: list[str] = field(default_factory=list)  # a boards controller's LED displays
 
     @property
     def active(self) -> bool:
@@ -70,7 +73,8 @@ class Record:
 
     def account(self, halls: Iterable[str] = ()) -> Account:
         served = tuple(halls) if self.kind == SERVER_KIND else ()
-        return Account(self.username, self.hall, self.kind, self.password_hash, self.device, served)
+        return Account(self.username, self.hall, self.kind, self.password_hash, self.device, served,
+                       tuple(self.watches))
 
 
 HallConfigs = HallConfig | Iterable[HallConfig] | Mapping[str, HallConfig]
@@ -83,6 +87,11 @@ def by_hall(configs: HallConfigs) -> dict[str, HallConfig]:
     if isinstance(configs, Mapping):
         return dict(configs)
     return {c.id: c for c in configs}
+
+
+def watched(config: HallConfig, device: Device) -> list[str]:
+    """The LED displays whose `state` a boards controller reads: those of the counters it drives."""
+    return [d.id for d in config.devices.values() if d.kind == "led" and d.counter in device.counters]
 
 
 def _now() -> str:
@@ -202,7 +211,7 @@ class Credentials:
             raise ProvisionError(f"hall {hall!r} is not configured ({', '.join(sorted(configured))}); "
                                  "give its configuration with --config (or HALL_CONFIG)")
         if kind == SERVER_KIND:
-            counter = None
+            counter, watches = None, []
             if not topics.is_slug(device):
                 raise ProvisionError(f"a server login is a slug (a-z, 0-9, inner dashes), got {device!r}")
             username = device
@@ -214,6 +223,7 @@ class Credentials:
                 raise ProvisionError(f"device {device!r} is declared as {declared.kind}"
                                      f"{'' if declared.counter is None else f' at counter {declared.counter}'}")
             kind, counter = declared.kind, declared.counter
+            watches = watched(config, declared) if kind == BOARDS_KIND else []
             username = _username(hall, device)
         old = self.find(username)
         if old is not None and old.active:
@@ -221,7 +231,7 @@ class Credentials:
         password = password or new_password()
         now = _now()
         record = Record(username, hall, kind, hash_password(password), None if kind == SERVER_KIND else device,
-                        counter, now, now)
+                        counter, now, now, watches=watches)
         record.account()  # validates the names
         if old is not None:
             self.records.remove(old)
@@ -253,6 +263,20 @@ class Credentials:
                 r.username, r.device = new, r.device or r.username
                 r.changed_at = _now()
         return renamed
+
+    def follow(self, configs: HallConfigs) -> list[Record]:
+        """Give each active boards controller of a configured hall the LED displays its declared
+        counters have now (an LED added or renamed since `add`); return the records changed."""
+        configured, changed = by_hall(configs), []
+        for r in self.active():
+            config = configured.get(r.hall)
+            declared = config.devices.get(r.device or "") if config is not None else None
+            if r.kind == BOARDS_KIND and config is not None and declared is not None and declared.kind == BOARDS_KIND:
+                now = watched(config, declared)
+                if now != r.watches:
+                    r.watches, r.changed_at = now, _now()
+                    changed.append(r)
+        return changed
 
     def export(self, directory: Path, group: str | None = "mosquitto", halls: Iterable[str] = ()) -> tuple[Path, Path]:
         """Write `passwd` and `acl` for Mosquitto into `directory` (0640, group `group` when root);
@@ -315,7 +339,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add = acts.add_parser("add", help="register a device (or --kind server) and print its new password")
     add.add_argument("--device", required=True,
                      help="device id from the hall configuration (login {hall}.{device}), or a server login name")
-    add.add_argument("--kind", default=None, help="terminal, led, rating, dispenser, screen, or server")
+    add.add_argument("--kind", default=None, help="terminal, led, rating, dispenser, screen, boards, or server")
     add.add_argument("--counter", type=int, default=None)
     add.add_argument("--hall", default=None, help="hall id (default: the configured hall, when there is one)")
     for name, text in (("revoke", "shut a device out"), ("replace", "give a device a new password")):
@@ -341,6 +365,7 @@ def run(args: argparse.Namespace) -> int:
             password = creds.add(configs, args.device, args.kind, args.counter, args.hall, chosen)
             r = creds.records[-1]
             where = "" if r.counter is None else f", counter {r.counter}"
+            where += f", reads the states of {', '.join(r.watches)}" if r.watches else ""
             _said(creds, f"added {r.username} ({r.kind}{where}) in hall {r.hall}", r.username, password)
         elif args.action == "replace":
             login = creds.login(args.device, args.hall)
@@ -363,8 +388,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(renamed)} logins renamed, passwords kept; set each device's MQTT user name (mqtt_user on a "
                   "board, the broker URL of a Pi agent), then `provision export` and reload the broker")
         elif args.action == "export":
-            configured = [c.id for c in load_configs(paths)] if paths else []
-            passwd, acl = creds.export(args.out, args.group, configured)
+            configs = load_configs(paths) if paths else []
+            followed = creds.follow(configs)
+            if followed:
+                creds.save()
+            for r in followed:
+                print(f"{r.username} now reads the states of {', '.join(r.watches) or '(none)'}")
+            passwd, acl = creds.export(args.out, args.group, [c.id for c in configs])
             print(f"wrote {passwd} and {acl} ({sum(1 for _ in creds.active())} logins); "
                   "reload Mosquitto to apply (systemctl reload hall-mosquitto, or SIGHUP)")
     except ProvisionError as exc:

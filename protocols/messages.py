@@ -58,6 +58,8 @@ KINDS = {
     "rating": ("rating.vote", "state.get"),
     "led": ("state.get",),
     "screen": ("state.get",),
+    # a serial LED board controller: reads its counters' LED states, sends nothing on `up`
+    "boards": (),
 }
 
 _TICKET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

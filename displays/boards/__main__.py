@@ -2,8 +2,10 @@
 
     python -m displays.boards frame --driver sevenseg --address 3 B001      # the bytes, in hex
     python -m displays.boards send --port /dev/ttyUSB0 --driver alpha --address 3 B001
-    python -m displays.boards controller --mqtt-url mqtt://user:pass@hall-server:1883 --hall demo \\
+    python -m displays.boards controller --mqtt-url mqtt://demo.boards-1:SECRET@hall-server:1883 --hall demo \\
         --port /dev/ttyUSB0 --driver sevenseg --counters 1-37        # or --config boards.toml
+    python -m displays.boards controller --mqtt-url mqtt://:SECRET@hall-server:1883 --hall demo \\
+        --device boards-1 --config /etc/hall/hall.toml   # login demo.boards-1; its declared counters
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-from displays.boards.config import DRIVERS, BoardsConfig, parse_counters
+from displays.boards.config import DRIVERS, BoardsConfig, device_signs, parse_counters
+from displays.boards.controller import DEVICE
 
 
 def _config(args: argparse.Namespace) -> BoardsConfig:
-    raw = {}
+    raw, hall = {}, {}
     if args.config:
         with open(args.config, "rb") as f:
-            raw = tomllib.load(f).get("boards", {})
+            hall = tomllib.load(f)
+        raw = hall.get("boards", {})
     if args.driver and args.driver != raw.get("driver", "sevenseg"):
         raw = {k: v for k, v in raw.items() if k not in DRIVERS} | {"driver": args.driver}
     if args.port:
@@ -36,6 +40,8 @@ def _config(args: argparse.Namespace) -> BoardsConfig:
     cfg = BoardsConfig.from_dict(raw)
     if getattr(args, "counters", None):
         cfg = replace(cfg, signs=tuple(parse_counters(args.counters)))
+    elif not cfg.signs and getattr(args, "device", None):  # the hall's own file: the device's counters
+        cfg = replace(cfg, signs=tuple(device_signs(hall, args.device)))
     return cfg
 
 
@@ -60,10 +66,11 @@ def cmd_controller(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = _config(args)
     if not cfg.signs:
-        sys.exit("no boards: give --counters 1-37 or [[boards.signs]] in --config")
+        sys.exit(f"no boards: give --counters 1-37, [[boards.signs]] in --config, or the hall's configuration "
+                 f"declaring {args.device} (kind boards, counters = [...]) as --config")
     port = cfg.line.open()
     controller = BoardController(args.mqtt_url, args.hall, cfg.make_driver(port), list(cfg.signs), cfg.dashes,
-                                 cfg.blink_s, client_id=args.client_id,
+                                 cfg.blink_s, client_id=args.client_id, device=args.device,
                                  on_shown=lambda s, text, _: logging.info("counter %s (address %s): %r",
                                                                           s.counter, s.address, text))
     stop = threading.Event()
@@ -97,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--mqtt-url", default=os.environ.get("HALL_MQTT_URL", "mqtt://127.0.0.1:1883"))
     c.add_argument("--hall", required=True)
     c.add_argument("--counters", help="boards at address = counter number, e.g. 1-37 or 1-5,7")
+    c.add_argument("--device", default=DEVICE,
+                   help=f"its device id in the hall configuration (default {DEVICE}); login {{hall}}.{{device}} "
+                        "unless the URL names a user")
     c.add_argument("--client-id")
     c.set_defaults(func=cmd_controller)
     args = p.parse_args(argv)

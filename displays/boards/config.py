@@ -15,6 +15,10 @@
     counter = 3
     address = 3
     device = "led-03"          # optional: led-NN by default
+
+Without `counters` or signs, the hall's own configuration given as the file says which boards: those
+of the `boards` device (`--device`), one per counter it drives (address = counter number), each
+showing that counter's `led` device (`device_signs`), as its broker login may read them.
 """
 
 from __future__ import annotations
@@ -39,6 +43,21 @@ def parse_counters(spec: str) -> list[Sign]:
         lo, _, hi = part.partition("-")
         signs += [Sign(n, n) for n in range(int(lo), int(hi or lo) + 1)]
     return signs
+
+
+def device_signs(hall: dict, device: str) -> list[Sign]:
+    """The boards of `device` declared in a hall configuration (TOML as a dict) as
+    `[[devices]] id = "boards-1" kind = "boards" counters = [1, 2]`: each counter's board at
+    address = counter number, showing the counter's `led` device; [] when not declared."""
+    devices = [d for d in hall.get("devices", []) if isinstance(d, dict)]
+    me = next((d for d in devices if d.get("id") == device and d.get("kind") == "boards"), None)
+    if me is None:
+        return []
+    leds: dict[int, str] = {}
+    for d in devices:
+        if d.get("kind") == "led" and isinstance(d.get("counter"), int):
+            leds.setdefault(d["counter"], str(d.get("id", "")))
+    return [Sign(int(n), int(n), leds.get(int(n), "")) for n in me.get("counters", [])]
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,13 @@ holds. The retained states restore every board after a reboot or a reconnect, so
 keeps no queue state of its own.
 
 Writes happen on one worker thread, latest text per board wins: a slow 9600-baud bus never stalls
-the MQTT loop, and a burst of changes costs one frame per board. With a broker ACL (Mosquitto in
-production), the controller's account must be allowed to read those `state` topics.
+the MQTT loop, and a burst of changes costs one frame per board.
+
+The controller is a device of the hall configuration (kind `boards`, `counters = [...]`) and logs in
+as `{hall}.{device}` (`demo.boards-1`) unless the URL names a user. The broker's ACL lets that login
+read the `state` of its counters' LED displays (and the hall's `calls`, `board`, `server/status`)
+and publish only its own retained `status`: online on connect, offline before a clean shutdown
+and as its last will.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from displays.boards.base import BoardDriver
 log = logging.getLogger(__name__)
 topics = protocols.topics
 DASHES = "----"
+DEVICE = "boards-1"
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,8 @@ def led_text(state: dict, dashes: str = DASHES) -> str:
 class BoardController:
     def __init__(self, url: str, hall: str, driver: BoardDriver, signs: list[Sign], dashes: str = DASHES,
                  blink_s: float = 5.0, client_id: str | None = None,
-                 on_shown: Callable[[Sign, str, bytes], None] | None = None):
-        self.hall, self.url, self.driver = hall, MqttUrl.parse(url), driver
+                 on_shown: Callable[[Sign, str, bytes], None] | None = None, device: str = DEVICE):
+        self.hall, self.device, self.url, self.driver = hall, device, MqttUrl.parse(url), driver
         self.dashes, self.blink_s, self.on_shown = dashes, blink_s, on_shown
         self.by_topic = {topics.state(hall, s.device): s for s in signs}
         self.subscribed = threading.Event()
@@ -69,7 +75,9 @@ class BoardController:
         self._closing = False
         self._worker = threading.Thread(target=self._run, name="boards", daemon=True)
         client_id = client_id or f"boards-{hall}-{socket.gethostname()}"[:64]
-        self.client = paho_client(self.url, client_id, "boards", clean_session=True)
+        self.status_topic = topics.status(hall, device)
+        self.client = paho_client(self.url, client_id, topics.username(hall, device),
+                                  (self.status_topic, protocols.encode(protocols.status(False))), clean_session=True)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.on_disconnect = lambda *_: self.subscribed.clear()
@@ -84,6 +92,12 @@ class BoardController:
         return self
 
     def close(self) -> None:
+        if self.subscribed.is_set():  # a clean shutdown says offline (the last will is for crashes)
+            info = self.client.publish(self.status_topic, protocols.encode(protocols.status(False)), 1, True)
+            try:
+                info.wait_for_publish(5)
+            except (RuntimeError, ValueError):
+                log.info("boards: offline status not sent")
         self.client.disconnect()
         self.client.loop_stop()
         with self._cond:
@@ -97,6 +111,8 @@ class BoardController:
             log.error("boards: broker refused: %s", reason_code)
             return
         client.subscribe([(t, 1) for t in self.by_topic])  # retained states redraw every board
+        client.publish(self.status_topic, protocols.encode(protocols.status(True, {"boards": len(self.by_topic)})),
+                       1, True)
 
     def _on_message(self, client: mqtt.Client, userdata, msg: mqtt.MQTTMessage) -> None:
         sign = self.by_topic.get(msg.topic)

@@ -4,7 +4,7 @@
     python -m displays.voice read 1023 --digits             # một, không, hai, ba
     python -m displays.voice read --ticket A023 --counter 5 # the whole announcement text
     python -m displays.voice read --ticket A023 --counter 5 --wav call.wav
-    python -m displays.voice announcer --mqtt-url mqtt://user:pass@hall-server:1883 --hall demo
+    python -m displays.voice announcer --mqtt-url mqtt://demo.voice-1:SECRET@hall-server:1883 --hall demo
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from displays.numbers import read_digits, read_number, read_ticket
-from displays.voice.config import DEFAULT_TEMPLATE_EN, VoiceConfig
+from displays.voice.config import ANNOUNCER_DEVICE, DEFAULT_TEMPLATE_EN, VoiceConfig
 
 
 def _config(args: argparse.Namespace) -> VoiceConfig:
@@ -85,7 +85,7 @@ def cmd_announcer(args: argparse.Namespace) -> int:
             logging.warning("%s not found: install the Debian package %s", exe, package)
     builder = ClipBuilder(_config(args), args.cache)
     announcer = Announcer(args.mqtt_url, args.hall, builder, AnnouncementQueue(Aplay(args.audio_device)),
-                          client_id=args.client_id,
+                          client_id=args.client_id, device=args.device,
                           on_queued=lambda call, clip: logging.info("queued %s -> counter %s", call.number,
                                                                     call.counter))
     stop = threading.Event()
@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--mqtt-url", default=os.environ.get("HALL_MQTT_URL", "mqtt://127.0.0.1:1883"))
     a.add_argument("--hall", required=True, help="hall id, e.g. demo")
     a.add_argument("--audio-device", help="ALSA device for aplay -D, e.g. plughw:1,0")
+    a.add_argument("--device", default=ANNOUNCER_DEVICE,
+                   help=f"its device id, a screen of the hall configuration (default {ANNOUNCER_DEVICE}); "
+                        "login {hall}.{device} unless the URL names a user")
     a.add_argument("--client-id", help="MQTT client id (default announcer-HALL-HOSTNAME)")
     a.set_defaults(func=cmd_announcer)
 

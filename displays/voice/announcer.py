@@ -7,6 +7,11 @@ order) and hands it to the announcement queue, which plays one clip at a time. A
 
 The session is clean (clean_session=True): a call missed while the broker was unreachable is not
 announced minutes late after the reconnect; the hall screen still shows it.
+
+The announcer is a `screen` device of the hall configuration (`voice-1` by default) and logs in as
+`{hall}.{device}` unless the URL names a user: the broker's ACL lets a screen read its hall's
+`calls`. It keeps its own retained `status` (online on connect, offline on a clean shutdown and
+as its last will).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import paho.mqtt.client as mqtt
 import protocols
 from broker.client import MqttUrl, paho_client
 from displays.voice.clips import ClipBuilder
+from displays.voice.config import ANNOUNCER_DEVICE
 from displays.voice.player import AnnouncementQueue
 
 log = logging.getLogger(__name__)
@@ -54,8 +60,9 @@ class Call:
 
 class Announcer:
     def __init__(self, url: str, hall: str, builder: ClipBuilder, announcements: AnnouncementQueue,
-                 client_id: str | None = None, on_queued: Callable[[Call, Path], None] | None = None):
-        self.hall, self.url = hall, MqttUrl.parse(url)
+                 client_id: str | None = None, on_queued: Callable[[Call, Path], None] | None = None,
+                 device: str = ANNOUNCER_DEVICE):
+        self.hall, self.device, self.url = hall, device, MqttUrl.parse(url)
         self.builder, self.announcements = builder, announcements
         self.on_queued = on_queued
         self.topic = topics.calls(hall)
@@ -65,7 +72,9 @@ class Announcer:
         self._calls: queue.Queue[Call | None] = queue.Queue()
         self._builder_thread = threading.Thread(target=self._build_loop, name="announcer-build", daemon=True)
         client_id = client_id or f"announcer-{hall}-{socket.gethostname()}"[:64]
-        self.client = paho_client(self.url, client_id, "announcer", clean_session=True)
+        self.status_topic = topics.status(hall, device)
+        self.client = paho_client(self.url, client_id, topics.username(hall, device),
+                                  (self.status_topic, protocols.encode(protocols.status(False))), clean_session=True)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.on_disconnect = lambda *_: (self.connected.clear(), self.subscribed.clear())
@@ -80,6 +89,12 @@ class Announcer:
         return self
 
     def close(self) -> None:
+        if self.connected.is_set():  # a clean shutdown says offline (the last will is for crashes)
+            info = self.client.publish(self.status_topic, protocols.encode(protocols.status(False)), 1, True)
+            try:
+                info.wait_for_publish(5)
+            except (RuntimeError, ValueError):
+                log.info("announcer: offline status not sent")
         self.client.disconnect()
         self.client.loop_stop()
         self._calls.put(None)
@@ -91,6 +106,7 @@ class Announcer:
             log.error("announcer: broker refused: %s", reason_code)
             return
         client.subscribe(self.topic, qos=1)  # again after every reconnect
+        client.publish(self.status_topic, protocols.encode(protocols.status(True, {"service": "announcer"})), 1, True)
         self.connected.set()
 
     def _on_message(self, client: mqtt.Client, userdata, msg: mqtt.MQTTMessage) -> None:

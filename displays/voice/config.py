@@ -28,6 +28,8 @@ from displays.numbers import STANDARD, Style, read_number, read_ticket
 
 DEFAULT_TEMPLATE = "Mời công dân có số thứ tự {so} đến quầy số {quay}"
 DEFAULT_TEMPLATE_EN = "Ticket number {number}, please go to counter {counter}"
+# the announcer's device id: a `screen` of the hall configuration, login {hall}.voice-1
+ANNOUNCER_DEVICE = "voice-1"
 ENGLISH_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 

@@ -61,6 +61,7 @@ class Device:
     kind: str  # one of protocols.messages.KINDS
     counter: int | None = None
     services: tuple[str, ...] = ()  # a dispenser's buttons; empty means every service
+    counters: tuple[int, ...] = ()  # a `boards` controller's counters: it reads their LED displays' states
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,20 @@ def parse_config(raw: dict) -> HallConfig:
         unknown = [code for code in d.get("services", []) if code not in services]
         if unknown:
             raise ConfigError(f"devices[{i}]: unknown services {unknown}")
-        devices[did] = Device(did, kind, counter, tuple(d.get("services", [])))
+        driven = d.get("counters", [])
+        if kind == "boards":
+            if counter is not None or not isinstance(driven, list) or not driven \
+                    or any(isinstance(n, bool) or not isinstance(n, int) or n not in counters for n in driven) \
+                    or len(set(driven)) != len(driven):
+                raise ConfigError(f"devices[{i}]: a boards controller needs `counters`, a list of configured "
+                                  f"counter numbers (and no `counter`), got {driven!r}")
+        elif driven:
+            raise ConfigError(f"devices[{i}]: only a boards controller has `counters`")
+        devices[did] = Device(did, kind, counter, tuple(d.get("services", [])), tuple(driven))
+    for did, dev in devices.items():
+        bare = [n for n in dev.counters if not any(d.kind == "led" and d.counter == n for d in devices.values())]
+        if bare:
+            raise ConfigError(f"devices: {did} drives the boards of counters {bare}, which have no led device")
 
     ratings = raw.get("ratings", {})
     levels = tuple(_level(lv, f"ratings.levels[{i}]") for i, lv in enumerate(ratings.get("levels", DEFAULT_LEVELS)))

@@ -213,9 +213,11 @@ def export_devices(request: Request, who: Admin) -> Response:
     creds, rt = _credentials(request), request.app.state.rt
     # the server login serves every hall of the configuration (a province file: all of its halls)
     path = rt.settings.config_path
-    halls = [c.id for c in provisioning.load_configs([path])] if path is not None else [rt.config.id]
+    configs = provisioning.load_configs([path]) if path is not None else [rt.config]
     try:
-        passwd, acl = creds.export(creds.path.parent / "mosquitto", halls=halls)
+        if creds.follow(configs):  # a boards controller reads the LED displays its counters have now
+            creds.save()
+        passwd, acl = creds.export(creds.path.parent / "mosquitto", halls=[c.id for c in configs])
     except provisioning.ProvisionError as exc:  # a file from before hall-qualified logins
         return _page(request, 409, str(exc))
     return _page(request, 200, exported=f"{passwd} · {acl}")

@@ -183,7 +183,7 @@ def test_vectors_cover_every_type_kind_and_code() -> None:
             if case.get("allowed", True):
                 kinds.add(case.get("kind"))
     assert ok_types == set(TYPES)
-    assert kinds >= set(KINDS)
+    assert kinds >= {kind for kind, types in KINDS.items() if types}  # a listener (boards) sends nothing
     assert codes == set(PARSER_CODES)
     for parser in PARSERS:
         expects = {c["expect"] for c in VECTORS if c.get("parser", "up") == parser}
@@ -192,7 +192,7 @@ def test_vectors_cover_every_type_kind_and_code() -> None:
 
 def test_every_kind_may_ask_for_its_state() -> None:
     for kind, types in KINDS.items():
-        assert "state.get" in types, kind
+        assert "state.get" in types or kind == "boards", kind  # the board controller sends nothing on up
         assert set(types) <= set(TYPES), kind
 
 
