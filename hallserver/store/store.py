@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, select, tuple_, update
+from sqlalchemy import Engine, and_, create_engine, delete, event, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallserver.domain.model import Event
@@ -99,10 +99,12 @@ class Store:
         """The stored replies of those (hall, device, msg_id) that were already answered, in one query."""
         keys = list(set(keys))
         found: dict[tuple[str, str, str], dict] = {}
+        m = ProcessedMessageRow
         with self.sessions() as s:
-            for i in range(0, len(keys), 300):  # bounded statement size
-                cols = tuple_(ProcessedMessageRow.hall, ProcessedMessageRow.device, ProcessedMessageRow.msg_id)
-                for row in s.scalars(select(ProcessedMessageRow).where(cols.in_(keys[i:i + 300]))):
+            for i in range(0, len(keys), 200):  # bounded statement size
+                # an OR of primary keys, not a row-value IN: SQLite scans the whole table for the latter
+                match = or_(*(and_(m.hall == h, m.device == d, m.msg_id == i_) for h, d, i_ in keys[i:i + 200]))
+                for row in s.scalars(select(m).where(match)):
                     found[(row.hall, row.device, row.msg_id)] = row.reply
         return found
 
