@@ -53,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         port = sock.getsockname()[1]
         mqtt = MqttUrl.parse(runtime.mqtt_url or "")  # printed without its password
         what = f"hall {runtime.config.id}" if province.single else f"province {province.id} ({len(configs)} halls)"
-        print(f"{what} ready: MQTT {mqtt}, http://{settings.http_host}:{port}/", flush=True)
+        # one write: print() writes the text and the newline apart, and a log line from another
+        # thread may land between them (process supervisors and the tests read this line)
+        sys.stdout.write(f"{what} ready: MQTT {mqtt}, http://{settings.http_host}:{port}/\n")
+        sys.stdout.flush()
         runtime.serve_http(sock)
     finally:
         runtime.stop()

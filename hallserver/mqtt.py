@@ -1,12 +1,17 @@
 """The MQTT adapter: device messages in, replies, states, calls and the board out (paho-mqtt).
 
 One server process may serve one hall or a whole province. Each hall has its own broker
-connection (its subscriptions and its retained last will `qms/{hall}/server/status`, which is how
-that hall's devices learn that the server died); one worker thread applies the messages of every
-hall in arrival order.
+connection (its subscriptions, its broker-side queue, and its retained last will
+`qms/{hall}/server/status`, which is how that hall's devices learn that the server died).
 
-Group commit: the worker takes what has arrived (up to MAX_BATCH messages), applies them one after
-the other and commits them in one transaction, then publishes the replies and acknowledges. A QoS 1
+One thread does all the MQTT work of every hall: it waits on every connection's socket at once
+(poll), reads what has arrived, applies it, writes the replies itself, and keeps the connections
+alive (keepalive, reconnection with back-off). No network thread per connection: with a province's
+hundred-odd halls, a thread each cost more in hand-offs than the work itself (bench/province/profile.md).
+Other threads (HTTP, the ticker) hand it work through `inbox` and a wake-up socket.
+
+Group commit: the loop applies what has arrived (up to MAX_BATCH messages, of any halls) one after
+the other and commits it in one transaction, then publishes the replies and acknowledges. A QoS 1
 message is acknowledged to the broker only after its outcome is committed (manual ack), so a killed
 server gets it again on restart. At low load a batch is one message; under load, one commit
 carries many, which is what lets the store keep up (bench/province).
@@ -16,6 +21,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +40,8 @@ log = logging.getLogger(__name__)
 topics = protocols.topics
 TICK_S = 1.0
 MAX_BATCH = 200
+KEEPALIVE_S = 30
+RETRY_S = (1.0, 30.0)  # reconnection back-off: first and longest wait
 
 
 @dataclass
@@ -44,6 +53,8 @@ class _Link:
     client: mqtt.Client
     outputs: Outputs = field(default_factory=Outputs)
     connected: threading.Event = field(default_factory=threading.Event)
+    retry_at: float = 0.0  # when to try to connect again (monotonic)
+    backoff: float = RETRY_S[0]
 
 
 @dataclass
@@ -64,16 +75,21 @@ class MqttAdapter:
         self.url = MqttUrl.parse(url)
         self.on_publish = on_publish
         self.latency = Histogram()  # up message received -> reply published (GET /metrics)
-        self.inbox: queue.Queue = queue.Queue()
+        self.inbox: queue.Queue = queue.Queue()  # work handed over by other threads
         self.connected = threading.Event()  # every hall's connection is up
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._arrived: list[_Inbound] = []  # read by the loop, not yet handled
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self._links: dict[str, _Link] = {}
         for hall, service in self.services.items():
             cid = client_id if client_id and len(self.services) == 1 else f"{client_id or 'hallserver'}-{hall}"
             c = paho_client(self.url, cid, "hallserver",
                             (topics.server_status(hall), protocols.encode(protocols.status(False))), manual_ack=True)
             c.max_inflight_messages_set(100)
+            c.connect_timeout = 5.0
             link = _Link(hall, service, c)
             c.on_connect = self._on_connect
             c.on_disconnect = self._on_disconnect
@@ -92,53 +108,51 @@ class MqttAdapter:
 
     def refresh(self, hall: str | None = None) -> None:
         """Publish what changed outside a device message (a manager's command, the kiosk page)."""
-        self.inbox.put(("outputs", hall) if hall else "outputs")
+        self._hand_over(("outputs", hall) if hall else "outputs")
 
     def publish(self, hall: str, topic: str, payload: dict) -> None:
-        """A one-off QoS 1 message on a hall's connection (not retained)."""
-        self._send(Publication(topic, payload, False), self._links[hall])
+        """A one-off QoS 1 message on a hall's connection (not retained), from any thread."""
+        self._hand_over(("publish", hall, Publication(topic, payload, False)))
+
+    def _hand_over(self, item: object) -> None:
+        self.inbox.put(item)
+        try:
+            self._wake_w.send(b"\0")
+        except (BlockingIOError, OSError):  # already woken (buffer full), or stopped
+            pass
 
     # ------------------------------------------------------------ lifecycle
     def start(self, timeout: float = 15.0) -> None:
         self._stop.clear()
-        for target, name in ((self._work, "mqtt-worker"), (self._tick, "mqtt-ticker")):
+        for link in self._links.values():
+            link.client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE_S)
+        for target, name in ((self._run, "mqtt-loop"), (self._tick, "mqtt-ticker")):
             t = threading.Thread(target=target, name=f"{name}-{self.hall_id}", daemon=True)
             t.start()
             self._threads.append(t)
-        for link in self._links.values():
-            link.client.connect_async(self.url.host, self.url.port, keepalive=30)
-            link.client.loop_start()
         if not self.connected.wait(timeout):
             log.warning("broker %s not reachable yet; retrying in the background", self.url)
 
     def stop(self) -> None:
         self._stop.set()
-        self.inbox.put(None)
+        self._hand_over(None)
         for t in self._threads:
-            t.join(timeout=10)
+            t.join(timeout=15)
         self._threads.clear()
-        infos = []
-        for link in self._links.values():
-            if link.connected.is_set():
-                infos.append(link.client.publish(topics.server_status(link.hall),
-                                                 protocols.encode(protocols.status(False)), 1, True))
-        for info in infos:
-            info.wait_for_publish(timeout=5)
-        for link in self._links.values():
-            link.client.disconnect()
-            link.client.loop_stop()
+        self._wake_r.close()
+        self._wake_w.close()
 
-    # ------------------------------------------------------------ paho callbacks (network threads)
+    # ------------------------------------------------------------ paho callbacks (in the loop's thread)
     def _on_connect(self, client, link: _Link, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.error("broker refused the connection of hall %s: %s", link.hall, reason_code)
             return
-        for topic in topics.subscriptions(link.hall):
-            client.subscribe(topic, qos=1)
+        client.subscribe([(topic, 1) for topic in topics.subscriptions(link.hall)])
         client.publish(topics.server_status(link.hall),
                        protocols.encode(protocols.status(True, {"service": "hallserver"})), 1, True)
         self.inbox.put(("republish", link.hall))  # retained messages may be gone (an embedded broker restarted)
         link.connected.set()
+        link.backoff = RETRY_S[0]
         if all(x.connected.is_set() for x in self._links.values()):
             self.connected.set()
         log.info("hall %s connected to %s", link.hall, self.url)
@@ -146,13 +160,15 @@ class MqttAdapter:
     def _on_disconnect(self, client, link: _Link, flags, reason_code, properties) -> None:
         link.connected.clear()
         self.connected.clear()
+        link.retry_at = time.monotonic() + link.backoff
+        link.backoff = min(link.backoff * 2, RETRY_S[1])
         if not self._stop.is_set():
             log.warning("hall %s disconnected from broker (%s); reconnecting", link.hall, reason_code)
 
     def _on_message(self, client, link: _Link, msg: mqtt.MQTTMessage) -> None:
-        self.inbox.put(_Inbound(link, msg, time.perf_counter()))
+        self._arrived.append(_Inbound(link, msg, time.perf_counter()))
 
-    # ------------------------------------------------------------ worker
+    # ------------------------------------------------------------ the loop
     def _tick(self) -> None:
         while not self._stop.wait(TICK_S):
             for hall, service in self.services.items():
@@ -162,50 +178,118 @@ class MqttAdapter:
                     log.exception("tick of hall %s failed", hall)
                     continue
                 if changed:
-                    self.inbox.put(("outputs", hall))
+                    self._hand_over(("outputs", hall))
 
-    def _work(self) -> None:
-        item = None
+    def _run(self) -> None:
+        next_misc = 0.0
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                if now >= next_misc:
+                    next_misc = now + 1.0
+                    self._keep_alive(now)
+                self._poll(min(1.0, max(0.0, next_misc - time.monotonic())))
+                while self._arrived:  # in arrival order, in batches
+                    batch, self._arrived = self._arrived[:MAX_BATCH], self._arrived[MAX_BATCH:]
+                    self._guarded(self._handle, batch)
+                self._drain_inbox()
+        finally:
+            self._say_goodbye()
+
+    def _keep_alive(self, now: float) -> None:
+        """Keepalive pings and timeouts (loop_misc), and reconnection of what is down, with back-off."""
+        for link in self._links.values():
+            c = link.client
+            if c.socket() is not None:
+                c.loop_misc()
+            elif now >= link.retry_at and not self._stop.is_set():
+                try:
+                    c.reconnect()
+                except OSError as exc:
+                    link.retry_at = now + link.backoff
+                    link.backoff = min(link.backoff * 2, RETRY_S[1])
+                    log.debug("hall %s: broker %s unreachable: %s", link.hall, self.url, exc)
+
+    def _poll(self, timeout: float) -> None:
+        """Wait for any socket (or a hand-over), then read and write what is ready."""
+        poller = select.poll()
+        socks: dict[int, _Link] = {}
+        pending = False
+        poller.register(self._wake_r, select.POLLIN)
+        for link in self._links.values():
+            sock = link.client.socket()
+            if sock is None:
+                continue
+            socks[sock.fileno()] = link
+            poller.register(sock, select.POLLIN | (select.POLLOUT if link.client.want_write() else 0))
+            pending = pending or (hasattr(sock, "pending") and sock.pending() > 0)  # bytes held by TLS
+        ready = poller.poll(0 if pending or not self.inbox.empty() else timeout * 1000)
+        for fd, events in ready:
+            if fd == self._wake_r.fileno():
+                try:
+                    self._wake_r.recv(4096)
+                except BlockingIOError:
+                    pass
+                continue
+            link = socks[fd]
+            if events & (select.POLLIN | select.POLLERR | select.POLLHUP):
+                link.client.loop_read()
+            if events & select.POLLOUT and link.client.socket() is not None:
+                link.client.loop_write()
+        if pending:
+            for link in self._links.values():
+                sock = link.client.socket()
+                if sock is not None and hasattr(sock, "pending") and sock.pending() > 0:
+                    link.client.loop_read()
+
+    def _drain_inbox(self) -> None:
         while True:
-            if item is None:
-                item = self.inbox.get()
-            if item is None:
-                return
-            later = None
             try:
-                if isinstance(item, _Inbound):
-                    batch, later = self._take_batch(item)
-                    self._handle(batch)
-                elif item in ("republish", "outputs"):
-                    for link in self._links.values():
-                        if item == "republish":
-                            link.outputs.reset()
-                        self._publish_outputs(link)
-                else:
-                    what, hall = item
-                    link = self._links[hall]
-                    if what == "republish":
-                        link.outputs.reset()
-                    self._publish_outputs(link)
-            except Exception:  # the server never stops for one bad message
-                log.exception("failed to handle %r", item)
-                self.service.metrics["handler_errors"] += 1
-                for inbound in (batch if isinstance(item, _Inbound) else ()):
-                    self._ack(inbound)
-            item = later
-
-    def _take_batch(self, first: _Inbound) -> tuple[list[_Inbound], object]:
-        """The first message and those that arrived behind it; a control item ends the batch."""
-        batch = [first]
-        while len(batch) < MAX_BATCH:
-            try:
-                nxt = self.inbox.get_nowait()
+                item = self.inbox.get_nowait()
             except queue.Empty:
-                return batch, None
-            if not isinstance(nxt, _Inbound):
-                return batch, nxt
-            batch.append(nxt)
-        return batch, None
+                return
+            if item is None:
+                self._stop.set()
+                return
+            self._guarded(self._control, item)
+
+    def _control(self, item) -> None:
+        if item in ("republish", "outputs"):
+            for link in self._links.values():
+                if item == "republish":
+                    link.outputs.reset()
+                self._publish_outputs(link)
+        elif item[0] == "publish":
+            _, hall, pub = item
+            self._send(pub, self._links[hall])
+        else:
+            what, hall = item
+            link = self._links[hall]
+            if what == "republish":
+                link.outputs.reset()
+            self._publish_outputs(link)
+
+    def _guarded(self, fn: Callable, item) -> None:
+        try:
+            fn(item)
+        except Exception:  # the server never stops for one bad message
+            log.exception("failed to handle %r", item)
+            self.service.metrics["handler_errors"] += 1
+            for inbound in (item if isinstance(item, list) else ()):
+                self._ack(inbound)
+
+    def _say_goodbye(self) -> None:
+        """On a clean stop: every hall's devices see the server offline (a will is only for a crash)."""
+        infos = []
+        for link in self._links.values():
+            if link.connected.is_set():
+                infos.append((link, link.client.publish(topics.server_status(link.hall),
+                                                        protocols.encode(protocols.status(False)), 1, True)))
+        deadline = time.monotonic() + 5
+        while any(not info.is_published() for _, info in infos) and time.monotonic() < deadline:
+            self._poll(0.05)
+        for link in self._links.values():
+            link.client.disconnect()
 
     def _handle(self, inbound: list[_Inbound]) -> None:
         ups: list[tuple[_Inbound, str, object]] = []  # (message, device, parsed message or outcome)

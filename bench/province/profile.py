@@ -1,6 +1,6 @@
 """Top functions of a py-spy profile (`py-spy record --format raw`: one collapsed stack per line).
 
-    .venv/bin/python -m bench.province.profile profile-sqlite.txt [--top 20] [--cumulative] [--thread mqtt-worker]
+    .venv/bin/python -m bench.province.profile profile-sqlite.txt [--top 20] [--cumulative] [--thread mqtt-loop]
 
 The runner takes two profiles of the server under the durable-ops load: CPU (`profile-DB.txt`,
 threads that were running) and wall time per thread (`profile-DB-wall.txt`, `--idle --threads`:

@@ -288,7 +288,7 @@ def run_lanes(args, driver: Driver, halls, server, skip, pids, workdir: Path, la
         for proc in spy:
             proc.wait(args.ops_seconds + 30)
         out["profile"] = top_functions(workdir / f"profile-{label}.txt", 15)
-        out["worker_wall"] = top_functions(workdir / f"profile-{label}-wall.txt", 15, thread="mqtt-worker")
+        out["worker_wall"] = top_functions(workdir / f"profile-{label}-wall.txt", 15, thread="mqtt-loop")
         if args.results:
             for name in (f"profile-{label}.txt", f"profile-{label}-wall.txt"):
                 shutil.copy(workdir / name, Path(args.results).with_name(name))

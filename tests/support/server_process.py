@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -43,8 +44,9 @@ class ServerProcess:
             except queue.Empty:
                 raise AssertionError("server did not start:\n" + "".join(seen)) from None
             seen.append(line)
-            if " ready: " in line:
-                self.base = line.rsplit(" ", 1)[-1].strip().rstrip("/")
+            found = re.search(r" ready: .*?(http://[^/\s]+)", line)
+            if found:
+                self.base = found.group(1)
                 return
 
     @property
