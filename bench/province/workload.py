@@ -130,6 +130,8 @@ class ProvinceDay:
                 self.waiting[h.id][service] -= 1
             handle = self.rng.expovariate(self.rate / self.serve_s)
             self.d.later(self.real(handle), lambda: self._done(h, n))
+        elif reply and reply["error"]["code"] == "counter_busy":  # a citizen left from before: finish him
+            self._done(h, n)
         elif reply and reply["error"]["code"] == "queue_empty":
             for s in h.counters[n]:  # our picture of the queue was wrong: nobody is left
                 if s in self.waiting[h.id]:
