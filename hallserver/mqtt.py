@@ -33,7 +33,7 @@ import paho.mqtt.client as mqtt
 import protocols
 from broker.client import MqttUrl, paho_client
 from hallserver.metrics import Histogram
-from hallserver.outputs import Outputs, Publication
+from hallserver.outputs import Outputs, Publication, touched_by
 from hallserver.service import Batch, HallService, Outcome, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -325,26 +325,33 @@ class MqttAdapter:
                 outcomes.append((item, device, outcome))
         finally:
             batch.commit()
-        resend: dict[str, set[str]] = {}
+        changed: dict[str, tuple[set[str], list]] = {}  # hall -> (devices asking again, events)
         for item, device, outcome in outcomes:
             link = item.link
             if outcome.reply is not None:
                 self._send(Publication(topics.down(link.hall, device), outcome.reply, False), link)
             self.latency.observe(time.perf_counter() - item.received)
             if outcome.events or outcome.resend_state:
-                devices = resend.setdefault(link.hall, set())
+                devices, events = changed.setdefault(link.hall, (set(), []))
+                events.extend(outcome.events)
                 if outcome.resend_state:
                     devices.add(device)
-        for hall, devices in resend.items():
-            self._publish_outputs(self._links[hall], tuple(devices))
+        for hall, (devices, events) in changed.items():
+            self._publish_outputs(self._links[hall], tuple(devices), events)
 
     def _ack(self, item: _Inbound) -> None:
         if item.msg.qos > 0:
             item.link.client.ack(item.msg.mid, item.msg.qos)
 
-    def _publish_outputs(self, link: _Link, resend: tuple[str, ...] = ()) -> None:
+    def _publish_outputs(self, link: _Link, resend: tuple[str, ...] = (), events: list | None = None) -> None:
+        """Publish what changed: after device messages, only the devices their `events` can
+        change are looked at (outputs.touched_by); otherwise (a tick, a manager, a reconnection)
+        every device of the hall."""
+        def collect(hall, now):
+            return link.outputs.collect(hall, now, resend, None if events is None else touched_by(hall, events))
+
         try:
-            pubs = link.service.snapshot(lambda hall, now: link.outputs.collect(hall, now, resend))
+            pubs = link.service.snapshot(collect)
         except StoreUnavailable:
             log.warning("store unreachable: states of hall %s not republished until it is back", link.hall)
             link.outputs.reset()  # republish everything once the hall is rebuilt

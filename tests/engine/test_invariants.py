@@ -27,9 +27,11 @@ from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from hallserver.domain import views
 from hallserver.domain.config import parse_config
 from hallserver.domain.engine import Hall
 from hallserver.domain.model import CALLED, FINAL, HELD, WAITING, Refused
+from hallserver.outputs import Outputs, touched_by
 
 SERVICES = ("s-a", "s-b", "s-c")
 PREFIXES = ("A", "A1", "B")  # A1 next to A: numbers must still never collide
@@ -94,6 +96,8 @@ class HallMachine(RuleBasedStateMachine):
         self.hall.roll(self.clock())  # the server opens the day at start
         self.events = []
         self.shadow = Hall(self.config)  # a fresh hall that gets every event so far, and nothing else
+        self.outputs = Outputs()  # told only what each step's events touched, as the MQTT adapter does
+        self.outputs.collect(self.hall, self.clock())
         self._new_day()
 
     def _new_day(self) -> None:
@@ -121,6 +125,12 @@ class HallMachine(RuleBasedStateMachine):
             result, refusal = exc.events, exc
         events = result[1] if isinstance(result, tuple) else result  # tick() -> (rolled, events)
         self.events.extend(events)
+        if isinstance(result, tuple) and result[0]:  # a new day: the adapter republishes everything
+            self.outputs.collect(hall, now)
+        elif events:
+            self.outputs.collect(hall, now, touched=touched_by(hall, events))
+            for device in self.config.devices.values():  # what it skipped had not changed
+                assert self.outputs._states[device.id] == views.device_state(hall, device, now), device.id
         for e in events:
             self.shadow.apply(e)
         for label in ([f"refused {refusal.code}"] if refusal else []) + [e.kind for e in events]:
@@ -347,6 +357,7 @@ class HallMachine(RuleBasedStateMachine):
         rolled, events = self.hall.tick(self.clock())
         assert rolled and events == [] and self.hall.tickets == {}
         assert all(c.officer is None and c.current is None and not c.held for c in self.hall.counters.values())
+        self.outputs.collect(self.hall, self.clock())  # a new day: the adapter republishes everything
         self._new_day()
 
     # ------------------------------------------------------------------ invariants
