@@ -41,6 +41,7 @@ topics = protocols.topics
 TICK_S = 1.0
 MAX_BATCH = 200
 KEEPALIVE_S = 30
+BOARD_EVERY_S = 0.5  # under load a hall's board (screens) is republished at most this often
 RETRY_S = (1.0, 30.0)  # reconnection back-off: first and longest wait
 
 
@@ -51,7 +52,7 @@ class _Link:
     hall: str
     service: HallService
     client: mqtt.Client
-    outputs: Outputs = field(default_factory=Outputs)
+    outputs: Outputs = field(default_factory=lambda: Outputs(board_every=BOARD_EVERY_S))
     connected: threading.Event = field(default_factory=threading.Event)
     retry_at: float = 0.0  # when to try to connect again (monotonic)
     backoff: float = RETRY_S[0]
@@ -199,6 +200,8 @@ class MqttAdapter:
     def _keep_alive(self, now: float) -> None:
         """Keepalive pings and timeouts (loop_misc), and reconnection of what is down, with back-off."""
         for link in self._links.values():
+            if link.outputs.board_due:  # held back under load: out now
+                self._guarded(lambda lk: self._publish_outputs(lk, events=[]), link)
             c = link.client
             if c.socket() is not None:
                 c.loop_misc()
@@ -348,7 +351,8 @@ class MqttAdapter:
         change are looked at (outputs.touched_by); otherwise (a tick, a manager, a reconnection)
         every device of the hall."""
         def collect(hall, now):
-            return link.outputs.collect(hall, now, resend, None if events is None else touched_by(hall, events))
+            touched = None if events is None else touched_by(hall, events)
+            return link.outputs.collect(hall, now, resend, touched, time.monotonic())
 
         try:
             pubs = link.service.snapshot(collect)

@@ -28,7 +28,12 @@ class Publication:
 
 
 class Outputs:
-    def __init__(self) -> None:
+    def __init__(self, board_every: float = 0.0) -> None:
+        # the board (every counter, every queue: the largest message) at most this often after device
+        # messages; a change held back meanwhile is `board_due`, for the caller to publish later
+        self.board_every = board_every
+        self.board_due = False
+        self._board_at = float("-inf")
         self.reset()
         self._call_seq: int | None = None
 
@@ -38,9 +43,11 @@ class Outputs:
         self._board: dict | None = None
 
     def collect(self, hall: Hall, now: datetime, resend: tuple[str, ...] = (),
-                touched: Touched | None = None) -> list[Publication]:
+                touched: Touched | None = None, mono: float = 0.0) -> list[Publication]:
         """What to publish. With `touched` (from the events since the last collect, see `touched_by`)
-        only the devices those events can change are looked at; without it, every device."""
+        only the devices those events can change are looked at, and the board waits if it was
+        published less than `board_every` seconds ago (`mono`: a monotonic clock); without it,
+        everything."""
         cfg = hall.config
         out: list[Publication] = []
         if self._call_seq is None or self._call_seq > hall.call_seq:  # start, or a new day
@@ -56,10 +63,14 @@ class Outputs:
             if self._states.get(device.id) != state or device.id in resend:
                 self._states[device.id] = state
                 out.append(Publication(topics.state(cfg.id, device.id), state, True))
+        if touched is not None and not touched.urgent and mono - self._board_at < self.board_every:
+            self.board_due = True
+            return out
+        self.board_due = False
         board = views.board(hall, now)
         comparable = {k: v for k, v in board.items() if k != "at"}
         if comparable != self._board:
-            self._board = comparable
+            self._board, self._board_at = comparable, mono
             out.append(Publication(topics.board(cfg.id), board, True))
         return out
 
@@ -72,6 +83,7 @@ class Touched:
 
     counters: frozenset[int]
     services: frozenset[str]
+    urgent: bool = False  # a call or a counter's change: the screens show it at once, never held back
 
     def concerns(self, hall: Hall, device) -> bool:
         if device.kind in ("led", "rating"):
@@ -88,8 +100,10 @@ def touched_by(hall: Hall, events: list) -> Touched:
     """What `events` (applied to `hall`) changed, for `Outputs.collect`."""
     counters: set[int] = set()
     services: set[str] = set()
+    urgent = False
     for e in events:
         d = e.data
+        urgent = urgent or e.kind not in QUEUE_ONLY
         for key in ("counter", "to_counter"):
             if isinstance(d.get(key), int):
                 counters.add(d[key])
@@ -103,4 +117,9 @@ def touched_by(hall: Hall, events: list) -> Touched:
                 counters.add(ticket.counter)
             if ticket.target_counter is not None:
                 counters.add(ticket.target_counter)
-    return Touched(frozenset(counters), frozenset(services))
+    return Touched(frozenset(counters), frozenset(services), urgent)
+
+
+# events that change only the queues' counts on the board (the busiest: every ticket taken)
+QUEUE_ONLY = frozenset({"ticket.issued", "ticket.offline_issued", "ticket.printed", "dispenser.block_reserved",
+                        "rating.recorded", "rating.expired"})
