@@ -44,7 +44,6 @@ class Outcome:
     duplicate: bool = False
     resend_state: bool = False  # the device asked for its state again
     hall: str = ""
-    recorded: bool = False  # part of a batch: its reply stands only if the batch commits
 
 
 class Batch:
@@ -89,7 +88,6 @@ class Batch:
 
     def depends(self, outcome: Outcome) -> None:
         """This outcome stands only if the batch commits (its own rows, or a repeat of them)."""
-        outcome.recorded = True
         self.outcomes.append(outcome)
 
     def commit(self) -> bool:

@@ -19,6 +19,7 @@ from hallserver.store import Store
 from hallserver.store.history import ticket_history
 from hallserver.store.models import EventRow, TicketRow
 from hallserver.store.reporting import load_period
+from tests.support.clock import Clock
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NINE = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)  # a Monday
@@ -240,20 +241,12 @@ def test_blocks_never_hold_more_than_the_cap_leaves():
 
 
 # -- through the service layer and the store ---------------------------------------------------
-class Clock:
-    def __init__(self) -> None:
-        self.now = NINE
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def up(t: str, msg_id: str, **fields) -> bytes:
     return protocols.encode(protocols.make_up(t, msg_id, fields))
 
 
 def test_service_block_offline_report_print_and_restart(database_url):
-    clock = Clock()
+    clock = Clock(NINE)
     config = load_hall_config(None, always_open=True)
     store = Store(database_url)
     store.migrate()
@@ -298,7 +291,7 @@ def test_service_block_offline_report_print_and_restart(database_url):
 
 
 def test_service_voids_a_phantom_take_idempotently(database_url):
-    clock = Clock()
+    clock = Clock(NINE)
     config = load_hall_config(None, always_open=True)
     store = Store(database_url)
     store.migrate()

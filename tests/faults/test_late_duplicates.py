@@ -17,23 +17,16 @@ from firmware.pilink import DeviceLink, Refusal
 from hallserver.bootstrap import Runtime
 from hallserver.settings import Settings, load_hall_config
 from hallserver.store.models import EventRow, RatingRow
+from tests.support.clock import Clock
 
 from .invariants import check_hall
 
 topics = protocols.topics
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def hall(mqtt_url, tmp_sqlite_url, hall_id):
-    clock = Clock()
+    clock = Clock(datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
     rt = Runtime(Settings(mqtt_url=mqtt_url, database_url=tmp_sqlite_url, config_path=None, http_port=0),
                  load_hall_config(None, id=hall_id, always_open=True), clock=clock).start()
     assert rt.adapter is not None and rt.adapter.connected.wait(10)

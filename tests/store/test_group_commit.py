@@ -4,34 +4,24 @@ commit answers every message of the batch `unavailable` and forgets what was app
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
 import protocols
 from hallserver.service import Batch, HallService
 from hallserver.settings import load_hall_config
-from hallserver.store import Store
 from tests.support.clock import Clock
+from tests.support.stores import FailingStore
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-class FlakyStore(Store):
-    fail_next = False
-
-    def record_many(self, units):
-        if self.fail_next:
-            self.fail_next = False
-            raise OperationalError("INSERT", {}, Exception("database is gone"))
-        return super().record_many(units)
-
-
 @pytest.fixture
 def halls(database_url):
-    store = FlakyStore(database_url)
+    store = FailingStore(database_url)
     store.migrate()
     clock = Clock(datetime(2026, 11, 23, 8, 0, tzinfo=TZ))
     services = {}
@@ -92,6 +82,14 @@ def test_locks_are_released_whatever_happens(halls):
     store.fail_next = True
     run_batch(store, [(svc["gc-a"], take("z1"))])
     run_batch(store, [(svc["gc-b"], take("z2"))])
-    for s in svc.values():  # another thread can take each hall's lock at once
-        assert s.lock.acquire(blocking=False)
-        s.lock.release()
+    def try_locks() -> None:  # from another thread: an RLock always lets its own thread in again
+        for s in svc.values():
+            free.append(s.lock.acquire(blocking=False))
+            if free[-1]:
+                s.lock.release()
+
+    free: list[bool] = []
+    other = threading.Thread(target=try_locks)
+    other.start()
+    other.join(10)
+    assert free == [True, True]

@@ -18,6 +18,7 @@ from hallserver.settings import load_hall_config
 from hallserver.store import Store
 from hallserver.store.models import Base, OfficerSessionRow, RatingRow, TicketRow
 from tests.support.clock import Clock
+from tests.support.stores import FailingStore
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -113,18 +114,6 @@ def test_old_message_ids_are_pruned(store, clock):
     clock.advance(days=3)
     make_service(store, clock)
     assert store.processed_reply("demo", "kiosk-1", "old-1") is None
-
-
-class FailingStore(Store):
-    """A store whose next write fails, as when the database goes away mid-command."""
-
-    fail_next = False
-
-    def record_many(self, *args, **kw):
-        if self.fail_next:
-            self.fail_next = False
-            raise OperationalError("INSERT", {}, Exception("database is gone"))
-        return super().record_many(*args, **kw)
 
 
 def test_store_failure_is_refused_and_loses_nothing(database_url, clock):
