@@ -10,6 +10,10 @@ alive (keepalive, reconnection with back-off). No network thread per connection:
 hundred-odd halls, a thread each cost more in hand-offs than the work itself (bench/province/profile.md).
 Other threads (HTTP, the ticker) hand it work through `inbox` and a wake-up socket.
 
+PIN checks (PBKDF2, ~20 ms each) are the one CPU-heavy step: an officer's login waits in `_held`,
+with every later message of that device behind it, while a small pool checks the PIN on the other
+cores; the loop goes on with everybody else's messages meanwhile (the morning login storm).
+
 Group commit: the loop applies what has arrived (up to MAX_BATCH messages, of any halls) one after
 the other and commits it in one transaction, then publishes the replies and acknowledges. A QoS 1
 message is acknowledged to the broker only after its outcome is committed (manual ack), so a killed
@@ -20,18 +24,21 @@ carries many, which is what lets the store keep up (bench/province).
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import select
 import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
 
 import protocols
 from broker.client import MqttUrl, paho_client
+from hallserver.domain import pins
 from hallserver.metrics import Histogram
 from hallserver.outputs import Outputs, Publication, touched_by
 from hallserver.service import Batch, HallService, Outcome, StoreUnavailable
@@ -63,6 +70,7 @@ class _Inbound:
     link: _Link
     msg: mqtt.MQTTMessage
     received: float
+    held: bool = False  # waiting behind a login's PIN check: acknowledged once applied
 
 
 class MqttAdapter:
@@ -85,6 +93,8 @@ class MqttAdapter:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._links: dict[str, _Link] = {}
+        self._held: dict[tuple[str, str], list[tuple[_Inbound, str, object]]] = {}  # (hall, device) -> in order
+        self._pins = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="pin-check")
         for hall, service in self.services.items():
             cid = client_id if client_id and len(self.services) == 1 else f"{client_id or 'hallserver'}-{hall}"
             c = paho_client(self.url, cid, "hallserver",
@@ -140,6 +150,7 @@ class MqttAdapter:
         for t in self._threads:
             t.join(timeout=15)
         self._threads.clear()
+        self._pins.shutdown(wait=False, cancel_futures=True)  # held logins are not acknowledged: redelivered
         self._wake_r.close()
         self._wake_w.close()
 
@@ -257,7 +268,16 @@ class MqttAdapter:
             self._guarded(self._control, item)
 
     def _control(self, item) -> None:
-        if item in ("republish", "outputs"):
+        if item[0] == "proved":  # a held login's PIN was checked: apply it and what waited behind it
+            entries = self._held.pop(item[1], [])
+            for inbound, _, _ in entries:
+                inbound.held = False
+            ready = self._admit(entries)
+            if ready:
+                self._apply(ready)
+            for inbound, _, _ in ready:
+                self._ack(inbound)
+        elif item in ("republish", "outputs"):
             for link in self._links.values():
                 if item == "republish":
                     link.outputs.reset()
@@ -279,7 +299,8 @@ class MqttAdapter:
             log.exception("failed to handle %r", item)
             self.service.metrics["handler_errors"] += 1
             for inbound in (item if isinstance(item, list) else ()):
-                self._ack(inbound)
+                if not inbound.held:
+                    self._ack(inbound)
 
     def _say_goodbye(self) -> None:
         """On a clean stop: every hall's devices see the server offline (a will is only for a crash)."""
@@ -310,10 +331,47 @@ class MqttAdapter:
                 link.service.handle_status(device, msg.payload)
             elif leaf == "up":
                 ups.append((item, device, link.service.parse_up(device, msg.payload)))
-        if ups:
-            self._apply(ups)
+        ready = self._admit(ups)
+        if ready:
+            self._apply(ready)
         for item in inbound:
-            self._ack(item)
+            if not item.held:
+                self._ack(item)
+
+    def _admit(self, ups: list[tuple[_Inbound, str, object]]) -> list[tuple[_Inbound, str, object]]:
+        """What can be applied now: a login whose PIN is not checked yet is held (the pool checks
+        it), and so is every later message of the same device, so that each device's messages
+        still apply in the order it sent them."""
+        ready = []
+        for entry in ups:
+            item, device, parsed = entry
+            key = (item.link.hall, device)
+            waiting = self._held.get(key)
+            if waiting is None and (pin := self._pin_to_check(item.link.service, device, parsed)) is not None:
+                waiting = self._held[key] = []
+                self._pins.submit(self._check_pin, key, *pin)
+            if waiting is None:
+                ready.append(entry)
+            else:
+                item.held = True
+                waiting.append(entry)
+        return ready
+
+    @staticmethod
+    def _pin_to_check(service: HallService, device: str, parsed: object) -> tuple[str, str] | None:
+        if not isinstance(parsed, dict) or parsed["t"] != "officer.login" or device not in service.config.devices:
+            return None
+        officer = service.config.officers.get(parsed["officer"])
+        if officer is None or not officer.active or pins.proved(officer.pin_hash, parsed["pin"]):
+            return None
+        return officer.pin_hash, parsed["pin"]
+
+    def _check_pin(self, key: tuple[str, str], stored: str, pin: str) -> None:
+        """In a pool thread: PBKDF2 releases the GIL, so this runs beside the loop."""
+        try:
+            pins.prove(stored, pin)
+        finally:
+            self._hand_over(("proved", key))
 
     def _apply(self, ups: list[tuple[_Inbound, str, object]]) -> None:
         batch = Batch(ups[0][0].link.service.store)
