@@ -48,11 +48,11 @@ topics = protocols.topics
 TICK_S = 1.0
 MAX_BATCH = 200
 KEEPALIVE_S = 30
-BOARD_EVERY_S = 0.5  # under load a hall's board (screens) is republished at most this often
+BOARD_EVERY_S = 0.5  # under load, queue views (board, terminals, dispensers) at most this often (outputs.py)
 RETRY_S = (1.0, 30.0)  # reconnection back-off: first and longest wait
 
 
-@dataclass
+@dataclass(eq=False)
 class _Link:
     """One hall's broker connection and what was last published for it."""
 
@@ -93,6 +93,7 @@ class MqttAdapter:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._links: dict[str, _Link] = {}
+        self._due: set[_Link] = set()  # halls with outputs held back (Outputs.due_at)
         self._held: dict[tuple[str, str], list[tuple[_Inbound, str, object]]] = {}  # (hall, device) -> in order
         self._pins = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="pin-check")
         for hall, service in self.services.items():
@@ -200,7 +201,17 @@ class MqttAdapter:
                 if now >= next_misc:
                     next_misc = now + 1.0
                     self._keep_alive(now)
-                self._poll(min(1.0, max(0.0, next_misc - time.monotonic())))
+                wake = next_misc
+                for link in list(self._due):  # held back under load: out when due
+                    due = link.outputs.due_at
+                    if due is not None and due <= now:
+                        self._guarded(lambda lk: self._publish_outputs(lk, events=[]), link)
+                        due = link.outputs.due_at
+                    if due is None:
+                        self._due.discard(link)
+                    else:
+                        wake = min(wake, due)
+                self._poll(min(1.0, max(0.0, wake - time.monotonic())))
                 while self._arrived:  # in arrival order, in batches
                     batch, self._arrived = self._arrived[:MAX_BATCH], self._arrived[MAX_BATCH:]
                     self._guarded(self._handle, batch)
@@ -211,8 +222,6 @@ class MqttAdapter:
     def _keep_alive(self, now: float) -> None:
         """Keepalive pings and timeouts (loop_misc), and reconnection of what is down, with back-off."""
         for link in self._links.values():
-            if link.outputs.board_due:  # held back under load: out now
-                self._guarded(lambda lk: self._publish_outputs(lk, events=[]), link)
             c = link.client
             if c.socket() is not None:
                 c.loop_misc()
@@ -418,6 +427,8 @@ class MqttAdapter:
             log.warning("store unreachable: states of hall %s not republished until it is back", link.hall)
             link.outputs.reset()  # republish everything once the hall is rebuilt
             return
+        if link.outputs.due_at is not None:
+            self._due.add(link)
         for pub in pubs:
             self._send(pub, link)
 

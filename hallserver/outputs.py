@@ -29,11 +29,16 @@ class Publication:
 
 class Outputs:
     def __init__(self, board_every: float = 0.0) -> None:
-        # the board (every counter, every queue: the largest message) at most this often after device
-        # messages; a change held back meanwhile is `board_due`, for the caller to publish later
+        # Under load, what only shows queue lengths (the board, the other counters' terminals, the
+        # dispensers) is refreshed at most every `board_every` seconds: one ticket taken changes the
+        # queue count on every terminal serving its service. What a call changes (the counter's LED,
+        # terminal and rating button, the calls, the board) is never held back. `due_at` says when
+        # what was held back may go (a monotonic time), for the caller to collect then.
         self.board_every = board_every
-        self.board_due = False
-        self._board_at = float("-inf")
+        self.due_at: float | None = None
+        self._board_at = self._views_at = float("-inf")
+        self._held: set[str] = set()  # devices whose queue view is held back
+        self._board_held = False
         self.reset()
         self._call_seq: int | None = None
 
@@ -44,9 +49,9 @@ class Outputs:
 
     def collect(self, hall: Hall, now: datetime, resend: tuple[str, ...] = (),
                 touched: Touched | None = None, mono: float = 0.0) -> list[Publication]:
-        """What to publish. With `touched` (from the events since the last collect, see `touched_by`)
-        only the devices those events can change are looked at, and the board waits if it was
-        published less than `board_every` seconds ago (`mono`: a monotonic clock); without it,
+        """What to publish. With `touched` (from the events since the last collect, see `touched_by`;
+        `touched_by(hall, [])` when `due_at` has come) only the devices those events can change are
+        looked at, and queue views wait as said above (`mono`: a monotonic clock); without it,
         everything."""
         cfg = hall.config
         out: list[Publication] = []
@@ -56,22 +61,38 @@ class Outputs:
             if call.seq > self._call_seq:
                 out.append(Publication(topics.calls(cfg.id), views.call_view(call, hall), False))
         self._call_seq = hall.call_seq
+        views_wait = touched is not None and mono < self._views_at + self.board_every
+        views_sent = touched is None
         for device in cfg.devices.values():
-            if touched is not None and device.id not in resend and not touched.concerns(hall, device):
-                continue
+            if touched is not None and device.id not in resend and not touched.at_counter(device):
+                if device.id in self._held:
+                    if views_wait:
+                        continue
+                elif not touched.concerns(hall, device):
+                    continue
+                elif views_wait:
+                    self._held.add(device.id)
+                    continue
+                views_sent = True
             state = views.device_state(hall, device, now)
             if self._states.get(device.id) != state or device.id in resend:
                 self._states[device.id] = state
                 out.append(Publication(topics.state(cfg.id, device.id), state, True))
-        if touched is not None and not touched.urgent and mono - self._board_at < self.board_every:
-            self.board_due = True
-            return out
-        self.board_due = False
-        board = views.board(hall, now)
-        comparable = {k: v for k, v in board.items() if k != "at"}
-        if comparable != self._board:
-            self._board, self._board_at = comparable, mono
-            out.append(Publication(topics.board(cfg.id), board, True))
+        if not views_wait:
+            self._held.clear()
+        if views_sent:
+            self._views_at = mono
+        self._board_held = touched is not None and not touched.urgent and mono < self._board_at + self.board_every
+        if not self._board_held:
+            board = views.board(hall, now)
+            comparable = {k: v for k, v in board.items() if k != "at"}
+            self._board_at = mono
+            if comparable != self._board:
+                self._board = comparable
+                out.append(Publication(topics.board(cfg.id), board, True))
+        due = [t + self.board_every for t, held in ((self._views_at, self._held), (self._board_at, self._board_held))
+               if held]
+        self.due_at = min(due) if due else None
         return out
 
 
@@ -85,15 +106,18 @@ class Touched:
     services: frozenset[str]
     urgent: bool = False  # a call or a counter's change: the screens show it at once, never held back
 
+    def at_counter(self, device) -> bool:
+        """A device of a counter the events changed (what it shows changes now, never held back)."""
+        return device.kind in COUNTER_KINDS and device.counter in self.counters
+
     def concerns(self, hall: Hall, device) -> bool:
+        """Whether the device's queue view may have changed (for a device not `at_counter`)."""
         if device.kind in ("led", "rating"):
-            return device.counter in self.counters
+            return False
         if device.kind == "terminal":
-            if device.counter in self.counters:
-                return True
             c = hall.counters.get(device.counter)
             return c is not None and not self.services.isdisjoint(c.services)
-        return True
+        return device.kind == "dispenser"  # the other kinds' state is constant (views.device_state)
 
 
 def touched_by(hall: Hall, events: list) -> Touched:
@@ -119,6 +143,8 @@ def touched_by(hall: Hall, events: list) -> Touched:
                 counters.add(ticket.target_counter)
     return Touched(frozenset(counters), frozenset(services), urgent)
 
+
+COUNTER_KINDS = frozenset({"led", "rating", "terminal"})
 
 # events that change only the queues' counts on the board (the busiest: every ticket taken)
 QUEUE_ONLY = frozenset({"ticket.issued", "ticket.offline_issued", "ticket.printed", "dispenser.block_reserved",

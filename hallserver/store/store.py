@@ -6,6 +6,7 @@ message are committed together, so an acknowledged command is never half-recorde
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -14,7 +15,17 @@ from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, create_engine, delete, event, or_, select, update
+from sqlalchemy import (
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallserver.domain.model import Event
@@ -32,6 +43,44 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 # one command's rows: (hall, events, (device, msg_id, reply, at) or None, extra rows such as an audit entry)
 Unit = tuple[str, list[Event], tuple[str, str, dict, datetime] | None, list[object]]
+
+
+@functools.lru_cache(maxsize=512)
+def _by_key_statement(model: type, dialect: str, n: int):
+    """SELECT the rows of `model` with any of n primary keys, written for each database's planner:
+    PostgreSQL joins the keys given as arrays (one statement for any n, planned in microseconds);
+    SQLite gets an OR of primary keys (a row-value IN scans the whole table). Text, built once per
+    size: compiling a fresh expression of hundreds of terms for every batch cost more than the query."""
+    table = model.__table__
+    cols = list(table.primary_key.columns)
+    names = [c.name for c in cols]
+    if dialect == "postgresql":
+        on = " AND ".join(f"p.{c} = k.{c}" for c in names)
+        sql = (f"SELECT p.* FROM {table.name} p JOIN unnest({', '.join(f':k{j}' for j in range(len(cols)))})"
+               f" AS k({', '.join(names)}) ON {on}")
+        params = [bindparam(f"k{j}", type_=ARRAY(c.type)) for j, c in enumerate(cols)]
+    else:
+        sql = f"SELECT * FROM {table.name} WHERE " + " OR ".join(
+            "(" + " AND ".join(f"{c} = :k{j}_{i}" for j, c in enumerate(names)) + ")" for i in range(n))
+        params = [bindparam(f"k{j}_{i}", type_=c.type) for i in range(n) for j, c in enumerate(cols)]
+    return select(model).from_statement(text(sql).bindparams(*params))
+
+
+def rows_by_key(s: Session, model: type, keys: list[tuple]) -> list:
+    """The rows of `model` whose primary keys are among `keys` (tuples in primary-key order)."""
+    dialect = s.get_bind().dialect.name
+    rows: list = []
+    step = 1000 if dialect == "postgresql" else 200  # bounded statement size
+    for i in range(0, len(keys), step):
+        chunk = keys[i:i + step]
+        if dialect == "postgresql":
+            stmt = _by_key_statement(model, dialect, 0)
+            params = {f"k{j}": list(col) for j, col in enumerate(zip(*chunk, strict=True))}
+        else:
+            stmt = _by_key_statement(model, dialect, len(chunk))
+            params = {f"k{j}_{n}": v for n, key in enumerate(chunk) for j, v in enumerate(key)}
+        rows += s.scalars(stmt, params)
+    return rows
 
 
 def make_engine(url: str) -> Engine:
@@ -96,17 +145,11 @@ class Store:
             return row.reply if row else None
 
     def processed_replies(self, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict]:
-        """The stored replies of those (hall, device, msg_id) that were already answered, in one query."""
-        keys = list(set(keys))
-        found: dict[tuple[str, str, str], dict] = {}
-        m = ProcessedMessageRow
+        """The stored replies of those (hall, device, msg_id) that were already answered, in one query
+        (every batch of device messages asks: a retry after a restart is answered from here)."""
         with self.sessions() as s:
-            for i in range(0, len(keys), 200):  # bounded statement size
-                # an OR of primary keys, not a row-value IN: SQLite scans the whole table for the latter
-                match = or_(*(and_(m.hall == h, m.device == d, m.msg_id == i_) for h, d, i_ in keys[i:i + 200]))
-                for row in s.scalars(select(m).where(match)):
-                    found[(row.hall, row.device, row.msg_id)] = row.reply
-        return found
+            return {(r.hall, r.device, r.msg_id): r.reply
+                    for r in rows_by_key(s, ProcessedMessageRow, list(set(keys)))}
 
     def ticket_by_token(self, hall: str, token: str) -> TicketRow | None:
         with self.sessions() as s:
@@ -182,10 +225,10 @@ class Store:
 
     @staticmethod
     def _tickets_of(s: Session, units: list[Unit]) -> dict[tuple[str, date, str], TicketRow]:
-        """The ticket rows the units' events change, loaded in one query per hall and day (not one
-        per event): with group commit this is most of what a batch reads."""
+        """The ticket rows the units' events change, loaded in one query for every hall of the batch
+        (not one per event, nor per hall): with group commit this is most of what a batch reads."""
         issued: set[tuple[str, date, str]] = set()
-        wanted: dict[tuple[str, date], set[str]] = {}
+        wanted: set[tuple[str, date, str]] = set()
         for hall, events, _message, _extra in units:
             for e in events:
                 if not e.kind.startswith("ticket."):
@@ -194,13 +237,8 @@ class Store:
                 if e.kind in ("ticket.issued", "ticket.offline_issued"):
                     issued.add(key)
                 elif key not in issued:
-                    wanted.setdefault(key[:2], set()).add(key[2])
-        rows: dict[tuple[str, date, str], TicketRow] = {}
-        for (hall, day), numbers in wanted.items():
-            for row in s.scalars(select(TicketRow).where(TicketRow.hall == hall, TicketRow.day == day,
-                                                         TicketRow.number.in_(sorted(numbers)))):
-                rows[(hall, day, row.number)] = row
-        return rows
+                    wanted.add(key)
+        return {(r.hall, r.day, r.number): r for r in rows_by_key(s, TicketRow, sorted(wanted))}
 
     def _append(self, s: Session, hall: str, e: Event, tickets: dict[tuple[str, date, str], TicketRow]) -> None:
         d, at, day = e.data, to_utc(e.at), e.at.date()

@@ -98,7 +98,30 @@ class HallMachine(RuleBasedStateMachine):
         self.shadow = Hall(self.config)  # a fresh hall that gets every event so far, and nothing else
         self.outputs = Outputs()  # told only what each step's events touched, as the MQTT adapter does
         self.outputs.collect(self.hall, self.clock())
+        self.held = Outputs(board_every=0.5)  # the same, holding queue views back as under load
+        self.mono = 0.0  # its monotonic clock: 0.2 s per step
+        self.held.collect(self.hall, self.clock(), mono=self.mono)
         self._new_day()
+
+    def _check_held(self, hall, now, result, events) -> None:
+        """Held back or not, a counter's own devices change at once, and what waited goes out when due."""
+        self.mono += 0.2
+        if isinstance(result, tuple) and result[0]:
+            self.held.collect(hall, now, mono=self.mono)
+        elif events:
+            touched = touched_by(hall, events)
+            self.held.collect(hall, now, touched=touched, mono=self.mono)
+            for device in self.config.devices.values():
+                if touched.at_counter(device):
+                    assert self.held._states[device.id] == views.device_state(hall, device, now), device.id
+        flushed = False
+        while self.held.due_at is not None and self.held.due_at <= self.mono + 0.2:  # as the adapter's loop
+            self.mono = max(self.mono, self.held.due_at)
+            self.held.collect(hall, now, touched=touched_by(hall, []), mono=self.mono)
+            flushed = True
+        if flushed and self.held.due_at is None:
+            for device in self.config.devices.values():
+                assert self.held._states[device.id] == views.device_state(hall, device, now), device.id
 
     def _new_day(self) -> None:
         self.accepted: dict[str, str] = {}  # number -> service, today
@@ -131,6 +154,7 @@ class HallMachine(RuleBasedStateMachine):
             self.outputs.collect(hall, now, touched=touched_by(hall, events))
             for device in self.config.devices.values():  # what it skipped had not changed
                 assert self.outputs._states[device.id] == views.device_state(hall, device, now), device.id
+        self._check_held(hall, now, result, events)
         for e in events:
             self.shadow.apply(e)
         for label in ([f"refused {refusal.code}"] if refusal else []) + [e.kind for e in events]:
@@ -358,6 +382,8 @@ class HallMachine(RuleBasedStateMachine):
         assert rolled and events == [] and self.hall.tickets == {}
         assert all(c.officer is None and c.current is None and not c.held for c in self.hall.counters.values())
         self.outputs.collect(self.hall, self.clock())  # a new day: the adapter republishes everything
+        self.mono += 0.2
+        self.held.collect(self.hall, self.clock(), mono=self.mono)
         self._new_day()
 
     # ------------------------------------------------------------------ invariants

@@ -3,7 +3,7 @@ schema comes from the migrations, the day is rebuilt exactly, a retry is answere
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +16,8 @@ from hallserver.domain import views
 from hallserver.service import HallService
 from hallserver.settings import load_hall_config
 from hallserver.store import Store
-from hallserver.store.models import Base, OfficerSessionRow, RatingRow, TicketRow
+from hallserver.store.models import Base, OfficerSessionRow, ProcessedMessageRow, RatingRow, TicketRow
+from hallserver.store.store import rows_by_key
 from tests.support.clock import Clock
 from tests.support.stores import FailingStore
 
@@ -161,3 +162,25 @@ def test_nobody_reads_an_unrecorded_change_while_the_store_is_gone(database_url,
     store.load_day = real_load  # the database is back
     assert [w["waiting"] for w in svc.snapshot(views.board)["waiting"] if w["service"] == "tu-phap"] == [1]
     store.close()
+
+
+def test_rows_are_found_by_primary_key_across_halls_and_days(store):
+    """The one-statement lookup a batch makes (answered ids, ticket rows): any mix of halls and
+    days, more keys than one statement holds, and keys that match nothing."""
+    day = date(2026, 11, 23)
+    with store.sessions.begin() as s:
+        for n in range(260):
+            hall, d = f"pk-{n % 3}", day + timedelta(days=n % 2)
+            s.add(TicketRow(hall=hall, day=d, number=f"A{n:03d}", service="tu-phap", first_service="tu-phap",
+                            status="waiting", token=f"t{n}", issued_at=datetime(2026, 11, 23, 1), recalls=0,
+                            transfers=0, offline=False))
+            s.add(ProcessedMessageRow(hall=hall, device="kiosk-1", msg_id=f"m-{n}", at=datetime(2026, 11, 23, 1),
+                                      reply={"v": 1, "re": f"m-{n}", "ok": True, "n": n}))
+    wanted = [(f"pk-{n % 3}", day + timedelta(days=n % 2), f"A{n:03d}") for n in range(260)]
+    misses = [("pk-0", day, "A001"), ("pk-9", day, "A000"), ("pk-1", day + timedelta(days=5), "A001")]
+    with store.sessions() as s:
+        rows = rows_by_key(s, TicketRow, wanted + misses)
+    assert sorted((r.hall, r.day, r.number) for r in rows) == sorted(wanted)
+    keys = [(f"pk-{n % 3}", "kiosk-1", f"m-{n}") for n in range(0, 260, 7)] + [("pk-0", "kiosk-1", "m-1")]
+    found = store.processed_replies(keys)
+    assert {k: v["n"] for k, v in found.items()} == {(f"pk-{n % 3}", "kiosk-1", f"m-{n}"): n for n in range(0, 260, 7)}
