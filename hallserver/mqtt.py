@@ -186,12 +186,12 @@ class MqttAdapter:
         while not self._stop.wait(TICK_S):
             for hall, service in self.services.items():
                 try:
-                    changed, _ = service.tick()
+                    changed, events = service.tick()
                 except Exception:  # a failed tick is logged; the next one tries again
                     log.exception("tick of hall %s failed", hall)
                     continue
-                if changed:
-                    self._hand_over(("outputs", hall))
+                if changed:  # what the events touched (rating windows closing), or everything
+                    self._hand_over(("outputs", hall, events))
 
     def _run(self) -> None:
         next_misc = 0.0
@@ -295,11 +295,11 @@ class MqttAdapter:
             _, hall, pub = item
             self._send(pub, self._links[hall])
         else:
-            what, hall = item
+            what, hall, *events = item
             link = self._links[hall]
             if what == "republish":
                 link.outputs.reset()
-            self._publish_outputs(link)
+            self._publish_outputs(link, events=events[0] if events else None)
 
     def _guarded(self, fn: Callable, item) -> None:
         try:
@@ -414,9 +414,9 @@ class MqttAdapter:
             item.link.client.ack(item.msg.mid, item.msg.qos)
 
     def _publish_outputs(self, link: _Link, resend: tuple[str, ...] = (), events: list | None = None) -> None:
-        """Publish what changed: after device messages, only the devices their `events` can
-        change are looked at (outputs.touched_by); otherwise (a tick, a manager, a reconnection)
-        every device of the hall."""
+        """Publish what changed: after device messages or a tick's events, only the devices those
+        `events` can change are looked at (outputs.touched_by); otherwise (a new day, a manager, a
+        reconnection) every device of the hall."""
         def collect(hall, now):
             touched = None if events is None else touched_by(hall, events)
             return link.outputs.collect(hall, now, resend, touched, time.monotonic())

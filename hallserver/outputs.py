@@ -29,18 +29,33 @@ class Publication:
 
 class Outputs:
     def __init__(self, board_every: float = 0.0) -> None:
-        # Under load, what only shows queue lengths (the board, the other counters' terminals, the
-        # dispensers) is refreshed at most every `board_every` seconds: one ticket taken changes the
-        # queue count on every terminal serving its service. What a call changes (the counter's LED,
-        # terminal and rating button, the calls, the board) is never held back. `due_at` says when
-        # what was held back may go (a monotonic time), for the caller to collect then.
+        # Under load, what shows the whole hall (the board: every counter and queue, the largest
+        # message) and queue lengths (the other counters' terminals, the dispensers) is refreshed at
+        # most every `board_every` seconds: one ticket taken changes the queue count on every
+        # terminal serving its service. The first change after a quiet spell goes out at once, so a
+        # hall at its real pace never waits; what a counter's own devices show (LED, terminal,
+        # rating button) and the calls are never held back. `due_at` says when what was held back
+        # may go (a monotonic time), for the caller to collect then.
         self.board_every = board_every
         self.due_at: float | None = None
         self._board_at = self._views_at = float("-inf")
         self._held: set[str] = set()  # devices whose queue view is held back
         self._board_held = False
+        self._indexed: tuple[object, tuple[dict[int, list], list]] | None = None
         self.reset()
         self._call_seq: int | None = None
+
+    def _index(self, cfg) -> tuple[dict[int, list], list]:
+        """The configuration's devices by counter (LED, terminal, rating) and its queue views
+        (terminals, dispensers; the other kinds' state is constant), kept until the config changes."""
+        if self._indexed is None or self._indexed[0] is not cfg:
+            by_counter: dict[int, list] = {}
+            for d in cfg.devices.values():
+                if d.kind in COUNTER_KINDS:
+                    by_counter.setdefault(d.counter, []).append(d)
+            queue_views = [d for d in cfg.devices.values() if d.kind in ("terminal", "dispenser")]
+            self._indexed = (cfg, (by_counter, queue_views))
+        return self._indexed[1]
 
     def reset(self) -> None:
         """Forget what was sent: the next collect republishes every retained message."""
@@ -63,17 +78,21 @@ class Outputs:
         self._call_seq = hall.call_seq
         views_wait = touched is not None and mono < self._views_at + self.board_every
         views_sent = touched is None
-        for device in cfg.devices.values():
-            if touched is not None and device.id not in resend and not touched.at_counter(device):
-                if device.id in self._held:
+        if touched is None:
+            devices = list(cfg.devices.values())
+        else:  # the touched counters' devices, what asked again, and the queue views that may have changed
+            by_counter, queue_views = self._index(cfg)
+            chosen = {d.id: d for c in touched.counters for d in by_counter.get(c, ())}
+            chosen.update((r, cfg.devices[r]) for r in resend if r in cfg.devices)
+            for d in queue_views:
+                if d.id not in chosen and (d.id in self._held or touched.concerns(hall, d)):
                     if views_wait:
-                        continue
-                elif not touched.concerns(hall, device):
-                    continue
-                elif views_wait:
-                    self._held.add(device.id)
-                    continue
-                views_sent = True
+                        self._held.add(d.id)
+                    else:
+                        chosen[d.id] = d
+                        views_sent = True
+            devices = list(chosen.values())
+        for device in devices:
             state = views.device_state(hall, device, now)
             if self._states.get(device.id) != state or device.id in resend:
                 self._states[device.id] = state
@@ -82,8 +101,9 @@ class Outputs:
             self._held.clear()
         if views_sent:
             self._views_at = mono
-        self._board_held = touched is not None and not touched.urgent and mono < self._board_at + self.board_every
-        if not self._board_held:
+        board_stale = touched is None or self._board_held or bool(touched.counters or touched.services)
+        self._board_held = board_stale and touched is not None and mono < self._board_at + self.board_every
+        if board_stale and not self._board_held:
             board = views.board(hall, now)
             comparable = {k: v for k, v in board.items() if k != "at"}
             self._board_at = mono
@@ -104,30 +124,25 @@ class Touched:
 
     counters: frozenset[int]
     services: frozenset[str]
-    urgent: bool = False  # a call or a counter's change: the screens show it at once, never held back
 
     def at_counter(self, device) -> bool:
         """A device of a counter the events changed (what it shows changes now, never held back)."""
         return device.kind in COUNTER_KINDS and device.counter in self.counters
 
     def concerns(self, hall: Hall, device) -> bool:
-        """Whether the device's queue view may have changed (for a device not `at_counter`)."""
-        if device.kind in ("led", "rating"):
-            return False
+        """Whether a queue view (terminal, dispenser) not `at_counter` may show something new."""
         if device.kind == "terminal":
             c = hall.counters.get(device.counter)
             return c is not None and not self.services.isdisjoint(c.services)
-        return device.kind == "dispenser"  # the other kinds' state is constant (views.device_state)
+        return True
 
 
 def touched_by(hall: Hall, events: list) -> Touched:
     """What `events` (applied to `hall`) changed, for `Outputs.collect`."""
     counters: set[int] = set()
     services: set[str] = set()
-    urgent = False
     for e in events:
         d = e.data
-        urgent = urgent or e.kind not in QUEUE_ONLY
         for key in ("counter", "to_counter"):
             if isinstance(d.get(key), int):
                 counters.add(d[key])
@@ -141,11 +156,7 @@ def touched_by(hall: Hall, events: list) -> Touched:
                 counters.add(ticket.counter)
             if ticket.target_counter is not None:
                 counters.add(ticket.target_counter)
-    return Touched(frozenset(counters), frozenset(services), urgent)
+    return Touched(frozenset(counters), frozenset(services))
 
 
 COUNTER_KINDS = frozenset({"led", "rating", "terminal"})
-
-# events that change only the queues' counts on the board (the busiest: every ticket taken)
-QUEUE_ONLY = frozenset({"ticket.issued", "ticket.offline_issued", "ticket.printed", "dispenser.block_reserved",
-                        "rating.recorded", "rating.expired"})

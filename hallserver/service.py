@@ -336,8 +336,9 @@ class HallService:
             log.error("device status of %s not stored: %s", device_id, exc)
 
     # ------------------------------------------------------------ time and manager actions
-    def tick(self) -> tuple[bool, list[Event]]:
-        """Let time pass: rating windows close, a new day starts. Returns (changed, events)."""
+    def tick(self) -> tuple[bool, list[Event] | None]:
+        """Let time pass: rating windows close, a new day starts. Returns (changed, events); events
+        is None when everything may have changed (a new day, the hall rebuilt from the store)."""
         with self.lock:
             rebuilt = self._stale
             if not self._fresh():
@@ -353,7 +354,7 @@ class HallService:
                     return False, []
             if rolled:
                 self.store.expire_before(self.config.id, now.date(), _midnight(now))
-            return rolled or rebuilt or bool(events), events
+            return rolled or rebuilt or bool(events), None if rolled or rebuilt else events
 
     def command(self, fn: Callable[[Hall, datetime], tuple[list[Event], list[object]]]) -> list[Event]:
         """A manager's command on the live hall (from HTTP): `fn` runs the engine command under the lock
