@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -208,7 +209,10 @@ class Probe:
 
     def __init__(self, url: str, hall: HallSpec, counter: int):
         self.hall, self.counter = hall, counter
-        self.service = next(s for s in hall.counters[counter] if s in hall.services)
+        # its counter's services in turn: one ticket every 0.25 s for an hour would use up one
+        # service's day of 4-digit numbers (9,999) and be refused `daily_cap_reached`
+        self.services = [s for s in hall.counters[counter] if s in hall.services]
+        self._turn = itertools.count()
         self.samples: list[float] = []  # seconds
         self.failures = 0
         self.taken = self.called = self.done = 0  # acknowledged by the server (tests count them)
@@ -243,7 +247,8 @@ class Probe:
     def sample(self, timeout: float = 10.0) -> float | None:
         """One round trip in seconds (None if the call was refused or never shown)."""
         try:
-            self.disp.request("ticket.take", {"service": self.service}, timeout=timeout)
+            service = self.services[next(self._turn) % len(self.services)]
+            self.disp.request("ticket.take", {"service": service}, timeout=timeout)
             self.taken += 1
             before = self._seq()
             start = time.perf_counter()

@@ -11,16 +11,21 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     Engine,
+    Row,
+    Table,
+    TextClause,
     bindparam,
     create_engine,
     delete,
     event,
+    insert,
     select,
     text,
     update,
@@ -46,12 +51,11 @@ Unit = tuple[str, list[Event], tuple[str, str, dict, datetime] | None, list[obje
 
 
 @functools.lru_cache(maxsize=512)
-def _by_key_statement(model: type, dialect: str, n: int):
-    """SELECT the rows of `model` with any of n primary keys, written for each database's planner:
+def _by_key_statement(table: Table, dialect: str, n: int) -> TextClause:
+    """SELECT the rows of `table` with any of n primary keys, written for each database's planner:
     PostgreSQL joins the keys given as arrays (one statement for any n, planned in microseconds);
     SQLite gets an OR of primary keys (a row-value IN scans the whole table). Text, built once per
     size: compiling a fresh expression of hundreds of terms for every batch cost more than the query."""
-    table = model.__table__
     cols = list(table.primary_key.columns)
     names = [c.name for c in cols]
     if dialect == "postgresql":
@@ -63,24 +67,52 @@ def _by_key_statement(model: type, dialect: str, n: int):
         sql = f"SELECT * FROM {table.name} WHERE " + " OR ".join(
             "(" + " AND ".join(f"{c} = :k{j}_{i}" for j, c in enumerate(names)) + ")" for i in range(n))
         params = [bindparam(f"k{j}_{i}", type_=c.type) for i in range(n) for j, c in enumerate(cols)]
-    return select(model).from_statement(text(sql).bindparams(*params))
+    return text(sql).bindparams(*params).columns(*table.columns)
 
 
-def rows_by_key(s: Session, model: type, keys: list[tuple]) -> list:
-    """The rows of `model` whose primary keys are among `keys` (tuples in primary-key order)."""
+def rows_by_key(s: Session, model: type, keys: list[tuple]) -> list[Row]:
+    """The rows (plain, typed) of `model` whose primary keys are among `keys` (in primary-key order)."""
     dialect = s.get_bind().dialect.name
-    rows: list = []
+    rows: list[Row] = []
     step = 1000 if dialect == "postgresql" else 200  # bounded statement size
     for i in range(0, len(keys), step):
         chunk = keys[i:i + step]
         if dialect == "postgresql":
-            stmt = _by_key_statement(model, dialect, 0)
+            stmt = _by_key_statement(model.__table__, dialect, 0)
             params = {f"k{j}": list(col) for j, col in enumerate(zip(*chunk, strict=True))}
         else:
-            stmt = _by_key_statement(model, dialect, len(chunk))
+            stmt = _by_key_statement(model.__table__, dialect, len(chunk))
             params = {f"k{j}_{n}": v for n, key in enumerate(chunk) for j, v in enumerate(key)}
-        rows += s.scalars(stmt, params)
+        rows += s.execute(stmt, params)
     return rows
+
+
+class _Tickets:
+    """The ticket rows a batch changes, as plain attributes, written back with one executemany for the
+    new ones and one for the changed ones (the ORM's per-object bookkeeping cost more than the
+    database itself, bench/province/profile.md)."""
+
+    DEFAULTS = {"priority": None, "device": None, "called_at": None, "finished_at": None, "counter": None,
+                "officer": None, "recalls": 0, "transfers": 0, "first_called_at": None, "printed_at": None,
+                "offline": False}
+
+    def __init__(self, rows: list[Row]):
+        self.loaded = {(r.hall, r.day, r.number): dict(r._mapping) for r in rows}
+        self.rows = {key: SimpleNamespace(**cols) for key, cols in self.loaded.items()}
+
+    def get(self, key: tuple[str, date, str]) -> SimpleNamespace | None:
+        return self.rows.get(key)
+
+    def new(self, **cols: object) -> None:
+        self.rows[(cols["hall"], cols["day"], cols["number"])] = SimpleNamespace(**{**self.DEFAULTS, **cols})
+
+    def write(self, s: Session) -> None:
+        created = [vars(t) for key, t in self.rows.items() if key not in self.loaded]
+        changed = [vars(t) for key, t in self.rows.items() if key in self.loaded and vars(t) != self.loaded[key]]
+        if created:
+            s.execute(insert(TicketRow), created)
+        if changed:
+            s.execute(update(TicketRow), changed)  # by primary key, executemany
 
 
 def make_engine(url: str) -> Engine:
@@ -189,15 +221,23 @@ class Store:
         """Group commit: several commands, of one or more halls, in one transaction, in order.
         Either all of them are recorded or none (the caller then answers `unavailable`)."""
         units = list(units)
+        events_in: list[dict] = []  # the event log and the answered ids: plain rows, one executemany each
+        answered: list[dict] = []  # (the ORM's unit of work cost more than the database, bench/province)
         with self.sessions.begin() as s:
             tickets = self._tickets_of(s, units)
             for hall, events, message, extra in units:
                 for e in events:
-                    self._append(s, hall, e, tickets)
+                    self._append(s, hall, e, tickets, events_in)
                 s.add_all(list(extra))
                 if message is not None:
                     device, msg_id, reply, at = message
-                    s.add(ProcessedMessageRow(hall=hall, device=device, msg_id=msg_id, at=to_utc(at), reply=reply))
+                    answered.append({"hall": hall, "device": device, "msg_id": msg_id, "at": to_utc(at),
+                                     "reply": reply})
+            tickets.write(s)
+            if events_in:  # in order: the day is replayed by event id
+                s.execute(insert(EventRow), events_in)
+            if answered:
+                s.execute(insert(ProcessedMessageRow), answered)
 
     def set_device_status(self, hall: str, device: str, online: bool, data: dict, at: datetime) -> None:
         with self.sessions.begin() as s:
@@ -224,7 +264,7 @@ class Store:
             return n
 
     @staticmethod
-    def _tickets_of(s: Session, units: list[Unit]) -> dict[tuple[str, date, str], TicketRow]:
+    def _tickets_of(s: Session, units: list[Unit]) -> _Tickets:
         """The ticket rows the units' events change, loaded in one query for every hall of the batch
         (not one per event, nor per hall): with group commit this is most of what a batch reads."""
         issued: set[tuple[str, date, str]] = set()
@@ -238,26 +278,23 @@ class Store:
                     issued.add(key)
                 elif key not in issued:
                     wanted.add(key)
-        return {(r.hall, r.day, r.number): r for r in rows_by_key(s, TicketRow, sorted(wanted))}
+        return _Tickets(rows_by_key(s, TicketRow, sorted(wanted)))
 
-    def _append(self, s: Session, hall: str, e: Event, tickets: dict[tuple[str, date, str], TicketRow]) -> None:
+    def _append(self, s: Session, hall: str, e: Event, tickets: _Tickets, events_in: list[dict]) -> None:
         d, at, day = e.data, to_utc(e.at), e.at.date()
-        s.add(EventRow(hall=hall, day=day, at=at, kind=e.kind, number=d.get("number") or d.get("ticket"),
-                       counter=d.get("counter"), officer=d.get("officer"), data=d))
+        events_in.append({"hall": hall, "day": day, "at": at, "kind": e.kind,
+                          "number": d.get("number") or d.get("ticket"), "counter": d.get("counter"),
+                          "officer": d.get("officer"), "data": d})
         if e.kind == "ticket.offline_issued":  # issued from a dispenser's block; printed before it was reported
             issued = to_utc(datetime.fromisoformat(d["issued_at"]))
-            tickets[(hall, day, d["number"])] = row = TicketRow(
-                hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
-                priority=d.get("priority"), status="waiting", token=d.get("token", ""), device=d.get("device"),
-                issued_at=issued, printed_at=issued, offline=True, recalls=0, transfers=0)
-            s.add(row)
+            tickets.new(hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
+                        priority=d.get("priority"), status="waiting", token=d.get("token", ""),
+                        device=d.get("device"), issued_at=issued, printed_at=issued, offline=True)
             return
         if e.kind == "ticket.issued":
-            tickets[(hall, day, d["number"])] = row = TicketRow(
-                hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
-                priority=d.get("priority"), status="waiting", token=d.get("token", ""), device=d.get("device"),
-                issued_at=at, recalls=0, transfers=0)
-            s.add(row)
+            tickets.new(hall=hall, day=day, number=d["number"], service=d["service"], first_service=d["service"],
+                        priority=d.get("priority"), status="waiting", token=d.get("token", ""),
+                        device=d.get("device"), issued_at=at)
             return
         if e.kind.startswith("ticket."):
             t = tickets.get((hall, day, d["number"]))
