@@ -281,11 +281,14 @@ class MqttAdapter:
             entries = self._held.pop(item[1], [])
             for inbound, _, _ in entries:
                 inbound.held = False
-            ready = self._admit(entries)
-            if ready:
-                self._apply(ready)
-            for inbound, _, _ in ready:
-                self._ack(inbound)
+            try:
+                ready = self._admit(entries)
+                if ready:
+                    self._apply(ready)
+            finally:  # as in `_handle`: acknowledged once applied, or failed (never redelivered forever)
+                for inbound, _, _ in entries:
+                    if not inbound.held:
+                        self._ack(inbound)
         elif item in ("republish", "outputs"):
             for link in self._links.values():
                 if item == "republish":
