@@ -66,7 +66,7 @@ class HallFigures:
 
 
 def render(halls: Sequence[HallFigures], server: str, latency: Histogram | None = None,
-           inbox: int | None = None) -> str:
+           inbox: int | None = None, hold_s: float | None = None) -> str:
     """The exposition text of one hall or of a province: per-hall series labelled `hall`, and the
     server's own (the MQTT backlog, the command latency: one worker serves every hall) labelled
     `server` (the province id, or the hall id of a one-hall server)."""
@@ -116,6 +116,10 @@ def render(halls: Sequence[HallFigures], server: str, latency: Histogram | None 
     if inbox is not None:
         family("hall_mqtt_inbox", "gauge", "MQTT messages received and not yet handled (every hall of the server)")
         out.append(f"hall_mqtt_inbox{{{srv}}} {inbox}")
+    if hold_s is not None:
+        family("hall_views_hold_seconds", "gauge",
+               "how long queue views (board, other terminals, dispensers) may wait now; longer near saturation")
+        out.append(f"hall_views_hold_seconds{{{srv}}} {_fmt(hold_s)}")
     if latency is not None:
         family("hall_command_seconds", "histogram", "time from receiving a device message to publishing its reply")
         buckets, count, total = latency.snapshot()

@@ -48,7 +48,7 @@ topics = protocols.topics
 TICK_S = 1.0
 MAX_BATCH = 200
 KEEPALIVE_S = 30
-BOARD_EVERY_S = 0.5  # under load, queue views (board, terminals, dispensers) at most this often (outputs.py)
+HOLD_S = (0.5, 2.0)  # under load, queue views (board, terminals, dispensers) wait this long at most (hold_for)
 RETRY_S = (1.0, 30.0)  # reconnection back-off: first and longest wait
 
 
@@ -59,10 +59,20 @@ class _Link:
     hall: str
     service: HallService
     client: mqtt.Client
-    outputs: Outputs = field(default_factory=lambda: Outputs(board_every=BOARD_EVERY_S))
+    outputs: Outputs = field(default_factory=lambda: Outputs(board_every=HOLD_S[0]))
     connected: threading.Event = field(default_factory=threading.Event)
     retry_at: float = 0.0  # when to try to connect again (monotonic)
     backoff: float = RETRY_S[0]
+
+
+def hold_for(busy: float) -> float:
+    """How long queue views wait under load (Outputs.board_every), from the share of the last second
+    the loop was busy (not waiting for its sockets): the shortest hold while it has time to spare,
+    stretching to the longest as it saturates. The views of the whole hall are what an overloaded
+    server sheds first, so that the commands keep their pace; replies, calls and a counter's own
+    devices never wait (bench/province/profile.md, section 8)."""
+    short, longest = HOLD_S
+    return short + (longest - short) * min(1.0, max(0.0, (busy - 0.5) / 0.4))
 
 
 @dataclass
@@ -95,6 +105,8 @@ class MqttAdapter:
         self._links: dict[str, _Link] = {}
         self._due: set[_Link] = set()  # halls with outputs held back (Outputs.due_at)
         self._held: dict[tuple[str, str], list[tuple[_Inbound, str, object]]] = {}  # (hall, device) -> in order
+        self.hold_s = HOLD_S[0]  # queue views' hold now (hold_for), for GET /metrics
+        self._idle_s = 0.0  # time the loop waited in poll since the last measure
         self._pins = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="pin-check")
         for hall, service in self.services.items():
             cid = client_id if client_id and len(self.services) == 1 else f"{client_id or 'hallserver'}-{hall}"
@@ -194,13 +206,15 @@ class MqttAdapter:
                     self._hand_over(("outputs", hall, events))
 
     def _run(self) -> None:
-        next_misc = 0.0
+        next_misc = measured = time.monotonic()
         try:
             while not self._stop.is_set():
                 now = time.monotonic()
                 if now >= next_misc:
                     next_misc = now + 1.0
                     self._keep_alive(now)
+                    self._measure_load(now - measured)
+                    measured = now
                 wake = next_misc
                 for link in list(self._due):  # held back under load: out when due
                     due = link.outputs.due_at
@@ -218,6 +232,15 @@ class MqttAdapter:
                 self._drain_inbox()
         finally:
             self._say_goodbye()
+
+    def _measure_load(self, elapsed: float) -> None:
+        """Set the queue views' hold from how busy the loop was since the last measure."""
+        if elapsed <= 0:
+            return
+        busy, self._idle_s = 1.0 - self._idle_s / elapsed, 0.0
+        self.hold_s = hold_for(busy)
+        for link in self._links.values():
+            link.outputs.board_every = self.hold_s
 
     def _keep_alive(self, now: float) -> None:
         """Keepalive pings and timeouts (loop_misc), and reconnection of what is down, with back-off."""
@@ -246,7 +269,9 @@ class MqttAdapter:
             socks[sock.fileno()] = link
             poller.register(sock, select.POLLIN | (select.POLLOUT if link.client.want_write() else 0))
             pending = pending or (hasattr(sock, "pending") and sock.pending() > 0)  # bytes held by TLS
+        waited = time.monotonic()
         ready = poller.poll(0 if pending or not self.inbox.empty() else timeout * 1000)
+        self._idle_s += time.monotonic() - waited
         for fd, events in ready:
             if fd == self._wake_r.fileno():
                 try:

@@ -46,7 +46,8 @@ def prometheus_text(halls: list) -> PlainTextResponse:
         figures.append(metrics.HallFigures(service.config.id, dict(service.metrics), waiting, rt.mqtt_connected()))
     adapter = halls[0].adapter
     text = metrics.render(figures, halls[0].province.id, adapter.latency if adapter is not None else None,
-                          adapter.inbox.qsize() if adapter is not None else None)
+                          adapter.inbox.qsize() if adapter is not None else None,
+                          adapter.hold_s if adapter is not None else None)
     return PlainTextResponse(text, media_type=metrics.CONTENT_TYPE)
 
 

@@ -58,3 +58,24 @@ def test_without_board_every_nothing_waits(make_hall, clock):
     for _ in range(3):
         pubs = out.collect(hall, clock(), touched=touched_by(hall, hall.take_ticket(clock(), "tu-phap")))
         assert "board" in leaves(pubs) and out.due_at is None
+
+
+def test_the_hold_stretches_only_as_the_loop_nears_saturation():
+    from hallserver.mqtt import HOLD_S, hold_for
+
+    assert [hold_for(b) for b in (0.0, 0.3, 0.5)] == [HOLD_S[0]] * 3  # time to spare: the shortest hold
+    assert hold_for(0.9) == hold_for(1.0) == HOLD_S[1]  # saturated: the longest
+    held = [hold_for(b / 100) for b in range(50, 101)]
+    assert held == sorted(held) and HOLD_S[0] < hold_for(0.7) < HOLD_S[1]
+
+
+def test_a_longer_hold_set_on_the_fly_is_what_collect_honours(make_hall, clock):
+    """The adapter sets `board_every` from the loop's load every second (mqtt.hold_for)."""
+    hall = make_hall()
+    hall.roll(clock())
+    out = Outputs(board_every=0.5)
+    out.collect(hall, clock(), mono=0.0)
+    out.collect(hall, clock(), touched=touched_by(hall, hall.take_ticket(clock(), "tu-phap")), mono=10.0)
+    out.board_every = 2.0
+    assert out.collect(hall, clock(), touched=touched_by(hall, hall.take_ticket(clock(), "tu-phap")), mono=11.0) == []
+    assert out.due_at == 12.0
