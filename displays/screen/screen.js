@@ -1,7 +1,9 @@
-// Hall screen: renders board snapshots pushed by server-sent events. On a lost link it keeps the
-// last good board (marked stale), reconnects with jittered back-off and resynchronises from the
-// snapshot the server sends first on every connection. URL parameters pick a subset for one
-// screen: ?services=tu-phap,giao-thong  ?counters=1-10,12
+// Hall screen: renders board snapshots pushed by server-sent events. Each call is also sent on its
+// own, at once, while the board may be held back under load: the call is merged into the last
+// board and rendered, so it shows (and is announced) without waiting for the next board, which
+// then replaces it. On a lost link it keeps the last good board (marked stale), reconnects with
+// jittered back-off and resynchronises from the snapshot the server sends first on every
+// connection. URL parameters pick a subset for one screen: ?services=tu-phap,giao-thong  ?counters=1-10,12
 "use strict";
 const BASE = document.documentElement.dataset.base || "";  // the app's prefix: "" or "/h/{hall}"
 const $ = (id) => document.getElementById(id);
@@ -10,7 +12,9 @@ const onlyServices = params.get("services") ? new Set(params.get("services").spl
 const onlyCounters = params.get("counters") ? parseRanges(params.get("counters")) : null;
 const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
 const BLINK_MS = 5000;
-let lastSeq = null;
+const RECENT_CALLS = 10;  // the board's `recent`: hallserver/domain/engine.py RECENT_CALLS
+let lastSeq = null;  // the newest call shown: only calls after it blink and are announced
+let lastBoard = null;  // the board last rendered, a call merged into it or not
 let clockOffsetMs = 0;
 let tzMinutes = 7 * 60;
 let backoffMs = 1000;
@@ -45,6 +49,7 @@ function visibleCounter(c) {
 }
 
 function render(board) {
+  lastBoard = board;
   $("hall-name").textContent = board.name;
   if (board.at) {
     clockOffsetMs = Date.parse(board.at) - Date.now();
@@ -86,6 +91,18 @@ function render(board) {
   if (board.notice !== undefined) $("notice").textContent = board.notice;
 }
 
+// The last board with this call in it: the newest of `recent` (ordered by seq, newest first) and the
+// number on its counter's tile; no `at`, so the clock keeps the offset of the last real board. Null
+// when there is nothing to change: no board yet (the stream sends one first), or the call is there.
+function withCall(board, call) {
+  if (!board || board.recent.some((c) => c.seq === call.seq)) return null;
+  const recent = [...board.recent, call].sort((a, b) => b.seq - a.seq).slice(0, RECENT_CALLS);
+  const newer = board.recent.some((c) => c.counter === call.counter && c.seq > call.seq);
+  const counters = newer ? board.counters : board.counters.map((c) =>
+    c.number === call.counter ? { ...c, status: "open", ticket: call.number } : c);
+  return { ...board, at: null, recent, counters };
+}
+
 function tick() {
   const now = new Date(Date.now() + clockOffsetMs + tzMinutes * 60000);
   const pad = (n) => String(n).padStart(2, "0");
@@ -104,6 +121,10 @@ function connect() {
     backoffMs = 1000;
     setLive(true);
     render(JSON.parse(e.data));
+  });
+  source.addEventListener("call", (e) => {
+    const board = withCall(lastBoard, JSON.parse(e.data));
+    if (board) render(board);
   });
   source.addEventListener("error", () => {
     // keep the last board; reconnect ourselves with back-off instead of EventSource's fixed retry
