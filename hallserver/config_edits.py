@@ -70,7 +70,7 @@ def load_overlay(rt: HallParts) -> None:
     config = apply_overlay(rt.config, overlay, strict=False, skipped=skipped)
     for reason in skipped:
         log.warning("hall %s: configuration overlay entry skipped: %s", config.id, reason)
-    with rt.service.lock:
+    with rt.service.exclusive():
         rt.service.config = config
         rt.service.load()
     rt.config = config
@@ -82,7 +82,7 @@ def edit(rt: HallParts, actor: str, change: dict) -> list[tuple[str, dict | None
     """Apply an edit (overlay-shaped) to the live hall; returns (target, before, after) per entry."""
     service = rt.service
     repo = ConfigOverlays(rt.store)
-    with service.lock:
+    with service.exclusive():
         current = service.config
         new = apply_overlay(current, change)
         now = service.now()

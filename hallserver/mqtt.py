@@ -19,6 +19,13 @@ the other and commits it in one transaction, then publishes the replies and ackn
 message is acknowledged to the broker only after its outcome is committed (manual ack), so a killed
 server gets it again on restart. At low load a batch is one message; under load, one commit
 carries many, which is what lets the store keep up (bench/province).
+
+Pipelined commit: a batch's transaction runs on a committer thread while the loop reads, applies
+and prepares the next batch (the database drivers release the GIL while they wait). Its replies
+and outputs are computed before the next batch touches the halls, and go out only once its commit
+has returned; the next batch is committed only after it, and is refused (`unavailable`) with it if
+it failed, since it was applied on top of it. Only one commit runs at a time, so the event log
+keeps the order in which the loop applied the messages.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
@@ -80,7 +87,19 @@ class _Inbound:
     link: _Link
     msg: mqtt.MQTTMessage
     received: float
-    held: bool = False  # waiting behind a login's PIN check: acknowledged once applied
+    held: bool = False  # acknowledged later: behind a login's PIN check, or until its batch has committed
+
+
+@dataclass(eq=False)
+class _Applied:
+    """A batch applied in memory: its replies and outputs wait for its commit (on the committer thread)."""
+
+    batch: Batch
+    inbound: list[_Inbound]  # acknowledged once the batch is committed, or refused
+    outcomes: list[tuple[_Inbound, str, Outcome]] = field(default_factory=list)
+    pubs: list[tuple[_Link, list[Publication]]] = field(default_factory=list)
+    stale: list[_Link] = field(default_factory=list)  # halls whose outputs could not be prepared: republish
+    future: Future | None = None
 
 
 class MqttAdapter:
@@ -108,6 +127,8 @@ class MqttAdapter:
         self.hold_s = HOLD_S[0]  # queue views' hold now (hold_for), for GET /metrics
         self._idle_s = 0.0  # time the loop waited in poll since the last measure
         self._pins = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="pin-check")
+        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
+        self._inflight: _Applied | None = None  # the batch whose commit runs now
         for hall, service in self.services.items():
             cid = client_id if client_id and len(self.services) == 1 else f"{client_id or 'hallserver'}-{hall}"
             c = paho_client(self.url, cid, "hallserver",
@@ -140,6 +161,10 @@ class MqttAdapter:
 
     def _hand_over(self, item: object) -> None:
         self.inbox.put(item)
+        self._wake()
+
+    def _wake(self, *_: object) -> None:
+        """Wake the loop from its poll (any thread)."""
         try:
             self._wake_w.send(b"\0")
         except (BlockingIOError, OSError):  # already woken (buffer full), or stopped
@@ -164,6 +189,7 @@ class MqttAdapter:
             t.join(timeout=15)
         self._threads.clear()
         self._pins.shutdown(wait=False, cancel_futures=True)  # held logins are not acknowledged: redelivered
+        self._committer.shutdown(wait=True)
         self._wake_r.close()
         self._wake_w.close()
 
@@ -216,9 +242,10 @@ class MqttAdapter:
                     self._measure_load(now - measured)
                     measured = now
                 wake = next_misc
+                committing = self._inflight.batch.held if self._inflight is not None else ()
                 for link in list(self._due):  # held back under load: out when due
                     due = link.outputs.due_at
-                    if due is not None and due <= now:
+                    if due is not None and due <= now and link.service not in committing:
                         self._guarded(lambda lk: self._publish_outputs(lk, events=[]), link)
                         due = link.outputs.due_at
                     if due is None:
@@ -229,8 +256,11 @@ class MqttAdapter:
                 while self._arrived:  # in arrival order, in batches
                     batch, self._arrived = self._arrived[:MAX_BATCH], self._arrived[MAX_BATCH:]
                     self._guarded(self._handle, batch)
+                if self._inflight is not None and self._inflight.future.done():
+                    self._guarded(lambda _: self._complete_inflight(), None)
                 self._drain_inbox()
         finally:
+            self._complete_inflight()
             self._say_goodbye()
 
     def _measure_load(self, elapsed: float) -> None:
@@ -307,14 +337,13 @@ class MqttAdapter:
             for inbound, _, _ in entries:
                 inbound.held = False
             try:
-                ready = self._admit(entries)
-                if ready:
-                    self._apply(ready)
-            finally:  # as in `_handle`: acknowledged once applied, or failed (never redelivered forever)
+                self._apply(self._admit(entries))
+            finally:  # as in `_handle`: acknowledged once committed, or failed (never redelivered forever)
                 for inbound, _, _ in entries:
                     if not inbound.held:
                         self._ack(inbound)
         elif item in ("republish", "outputs"):
+            self._complete_inflight()  # outputs show what is committed, never a batch still committing
             for link in self._links.values():
                 if item == "republish":
                     link.outputs.reset()
@@ -325,6 +354,7 @@ class MqttAdapter:
         else:
             what, hall, *events = item
             link = self._links[hall]
+            self._complete_inflight()
             if what == "republish":
                 link.outputs.reset()
             self._publish_outputs(link, events=events[0] if events else None)
@@ -368,10 +398,8 @@ class MqttAdapter:
                 link.service.handle_status(device, msg.payload)
             elif leaf == "up":
                 ups.append((item, device, link.service.parse_up(device, msg.payload)))
-        ready = self._admit(ups)
-        if ready:
-            self._apply(ready)
-        for item in inbound:
+        self._apply(self._admit(ups))
+        for item in inbound:  # the rest are acknowledged with their batch's commit, or after a PIN check
             if not item.held:
                 self._ack(item)
 
@@ -411,39 +439,122 @@ class MqttAdapter:
             self._hand_over(("proved", key))
 
     def _apply(self, ups: list[tuple[_Inbound, str, object]]) -> None:
-        batch = Batch(ups[0][0].link.service.store)
+        """Apply `ups` as one batch and prepare its replies and outputs; its commit starts once the
+        batch before it has committed (see the module's docstring)."""
+        if not ups:
+            return
+        prior = self._inflight
+        if prior is not None and any(s.wanted for s in prior.batch.held):
+            self._complete_inflight()  # another thread waits for one of its halls (HTTP, the ticker)
+            prior = None
+        applied = _Applied(Batch(ups[0][0].link.service.store, after=prior.batch if prior else None),
+                           [item for item, _, _ in ups])
+        for item in applied.inbound:
+            item.held = True  # until its batch is committed (`_complete`)
+        try:
+            self._prepare(applied, ups)
+        finally:
+            if prior is not None:
+                error = self._wait(prior)
+                if error is None:
+                    self._submit(applied)
+                self._complete(prior, error)
+                if error is not None:
+                    self._complete(applied, error)  # applied on top of the lost batch: lost with it
+            else:
+                self._submit(applied)
+
+    def _prepare(self, applied: _Applied, ups: list[tuple[_Inbound, str, object]]) -> None:
+        """Apply the messages to their halls (locked until the batch is finished) and collect what
+        the halls' devices must show after them, while the engine holds exactly this batch's state."""
+        batch = applied.batch
         try:
             batch.prefetch([(i.link.hall, device, m["id"]) for i, device, m in ups if isinstance(m, dict)])
         except Exception:  # looked up one by one in `apply`, which answers `unavailable` if the store is gone
             log.warning("could not look up answered message ids in one query", exc_info=True)
-        outcomes: list[tuple[_Inbound, str, Outcome]] = []
-        try:
-            for item, device, parsed in ups:
-                outcome = parsed if isinstance(parsed, Outcome) else item.link.service.apply(device, parsed, batch)
-                outcomes.append((item, device, outcome))
-        finally:
-            batch.commit()
         changed: dict[str, tuple[set[str], list]] = {}  # hall -> (devices asking again, events)
-        for item, device, outcome in outcomes:
-            link = item.link
-            if outcome.reply is not None:
-                self._send(Publication(topics.down(link.hall, device), outcome.reply, False), link)
-            self.latency.observe(time.perf_counter() - item.received)
+        for item, device, parsed in ups:
+            try:
+                outcome = parsed if isinstance(parsed, Outcome) else item.link.service.apply(device, parsed, batch)
+            except Exception:  # one bad message never stops the batch (acknowledged without a reply)
+                log.exception("failed to apply a message from %s", device)
+                item.link.service.metrics["handler_errors"] += 1
+                continue
+            applied.outcomes.append((item, device, outcome))
             if outcome.events or outcome.resend_state:
-                devices, events = changed.setdefault(link.hall, (set(), []))
+                devices, events = changed.setdefault(item.link.hall, (set(), []))
                 events.extend(outcome.events)
                 if outcome.resend_state:
                     devices.add(device)
         for hall, (devices, events) in changed.items():
-            self._publish_outputs(self._links[hall], tuple(devices), events)
+            link = self._links[hall]
+            try:
+                applied.pubs.append((link, self._collect(link, tuple(devices), events)))
+            except Exception:
+                log.exception("outputs of hall %s not prepared; republished after the commit", hall)
+                applied.stale.append(link)
+
+    def _submit(self, applied: _Applied) -> None:
+        applied.future = self._committer.submit(applied.batch.write)
+        applied.future.add_done_callback(self._wake)
+        self._inflight = applied
+
+    @staticmethod
+    def _wait(applied: _Applied) -> BaseException | None:
+        """The commit's outcome: None once committed, or what made it fail."""
+        try:
+            applied.future.result()
+            return None
+        except Exception as exc:
+            return exc
+
+    def _complete_inflight(self) -> None:
+        """Wait for the batch that is committing, then answer for it; no later batch holds its
+        halls, so the threads waiting for one of them are let in before the loop goes on."""
+        applied, self._inflight = self._inflight, None
+        if applied is not None:
+            wanted = [s for s in applied.batch.held if s.wanted]
+            self._complete(applied, self._wait(applied))
+            for service in wanted:
+                service.let_in()
+
+    def _complete(self, applied: _Applied, error: BaseException | None) -> None:
+        """After the commit (or its failure, `error`): unlock the halls, reply, publish, acknowledge."""
+        if self._inflight is applied:
+            self._inflight = None
+        try:
+            committed = applied.batch.finish(error)
+            for item, device, outcome in applied.outcomes:
+                link = item.link
+                if outcome.reply is not None:
+                    self._send(Publication(topics.down(link.hall, device), outcome.reply, False), link)
+                self.latency.observe(time.perf_counter() - item.received)
+            if committed:
+                for link, pubs in applied.pubs:
+                    for pub in pubs:
+                        self._send(pub, link)
+            stale = applied.stale if committed else [link for link, _ in applied.pubs] + applied.stale
+            for link in stale:  # what was prepared is not what the halls hold now
+                link.outputs.reset()
+                self._publish_outputs(link)
+        finally:
+            for item in applied.inbound:
+                if item.held:
+                    item.held = False
+                    self._ack(item)
 
     def _ack(self, item: _Inbound) -> None:
         if item.msg.qos > 0:
             item.link.client.ack(item.msg.mid, item.msg.qos)
 
     def _publish_outputs(self, link: _Link, resend: tuple[str, ...] = (), events: list | None = None) -> None:
-        """Publish what changed: after device messages or a tick's events, only the devices those
-        `events` can change are looked at (outputs.touched_by); otherwise (a new day, a manager, a
+        """Publish what changed (see `_collect`)."""
+        for pub in self._collect(link, resend, events):
+            self._send(pub, link)
+
+    def _collect(self, link: _Link, resend: tuple[str, ...] = (), events: list | None = None) -> list[Publication]:
+        """What changed: after device messages or a tick's events, only the devices those `events`
+        can change are looked at (outputs.touched_by); otherwise (a new day, a manager, a
         reconnection) every device of the hall."""
         def collect(hall, now):
             touched = None if events is None else touched_by(hall, events)
@@ -454,11 +565,10 @@ class MqttAdapter:
         except StoreUnavailable:
             log.warning("store unreachable: states of hall %s not republished until it is back", link.hall)
             link.outputs.reset()  # republish everything once the hall is rebuilt
-            return
+            return []
         if link.outputs.due_at is not None:
             self._due.add(link)
-        for pub in pubs:
-            self._send(pub, link)
+        return pubs
 
     def _send(self, pub: Publication, link: _Link) -> None:
         link.client.publish(pub.topic, pub.encode(), qos=1, retain=pub.retain)

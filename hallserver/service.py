@@ -9,10 +9,11 @@ rebuilt from the store before the next command, so nothing unacknowledged linger
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -52,9 +53,13 @@ class Batch:
     tick or a manager's command can't record events between a message's apply and its commit.
     If the commit fails, every reply of the batch becomes `unavailable` and the halls are rebuilt
     from the store: what was applied in memory but not recorded is forgotten, as with one message.
+
+    The MQTT adapter pipelines batches: `write` runs on its committer thread while the loop applies
+    the next batch, made `after` this one (its ids count as answered; it stands only if this one
+    commits), and `finish` runs back in the loop's thread, which holds the locks.
     """
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, after: Batch | None = None):
         self.store = store
         self.units: list[tuple] = []
         self.outcomes: list[Outcome] = []
@@ -62,6 +67,10 @@ class Batch:
         self.looked_up: set[tuple[str, str, str]] = set()
         self.new_keys: set[tuple[str, str, str]] = set()  # answered in this batch, not yet committed
         self.held: list[HallService] = []
+        if after is not None:  # still committing: a retry of one of its ids is a duplicate
+            self.answered.update(after.answered)
+            self.looked_up |= after.looked_up
+            self.new_keys |= after.new_keys
 
     def prefetch(self, keys: list[tuple[str, str, str]]) -> None:
         """Look up which of these (hall, device, msg_id) were answered before, in one query."""
@@ -76,7 +85,7 @@ class Batch:
 
     def hold(self, service: HallService) -> None:
         if service not in self.held:
-            service.lock.acquire()
+            service.acquire()
             self.held.append(service)
 
     def add(self, service: HallService, outcome: Outcome, unit: tuple) -> None:
@@ -90,14 +99,19 @@ class Batch:
         """This outcome stands only if the batch commits (its own rows, or a repeat of them)."""
         self.outcomes.append(outcome)
 
-    def commit(self) -> bool:
-        """Record everything in one transaction; False (and replies made `unavailable`) if it failed."""
+    def write(self) -> None:
+        """Record everything in one transaction. It touches nothing but the store, so any thread may run it."""
+        if self.units:
+            self.store.record_many(self.units)
+
+    def finish(self, error: BaseException | None) -> bool:
+        """After `write`, in the thread that applied the batch: with an `error` (the write's, or the
+        batch this one came after), every reply becomes `unavailable` and the halls are rebuilt from
+        the store. The halls' locks are released either way."""
         try:
-            if self.units:
-                self.store.record_many(self.units)
-            return True
-        except SQLAlchemyError as exc:
-            log.error("store failed, %d commands not recorded: %s", len(self.units), exc)
+            if error is None:
+                return True
+            log.error("store failed, %d commands not recorded: %s", len(self.units), error)
             for service in self.held:
                 service.metrics["store_errors"] += 1
                 service._stale = True
@@ -114,6 +128,14 @@ class Batch:
                 service.lock.release()
             self.held.clear()
 
+    def commit(self) -> bool:
+        """`write` and `finish` in this thread; False (and replies made `unavailable`) if it failed."""
+        try:
+            self.write()
+        except Exception as exc:  # a store failure (or a bug in writing): nothing of the batch stands
+            return self.finish(exc)
+        return self.finish(None)
+
 
 class HallService:
     def __init__(self, config: HallConfig, store: Store, clock: Callable[[], datetime] | None = None,
@@ -124,10 +146,46 @@ class HallService:
         self._clock = clock or (lambda: datetime.now(self.tz))
         self.new_token = new_token
         self.lock = threading.RLock()
+        self._waiters = 0  # threads waiting for `lock` (see `acquire`)
+        self._waiting = threading.Condition(threading.Lock())
         self.metrics: collections.Counter[str] = collections.Counter()
         self.hall = Hall(config)
         self._stale = True
         self._latest: datetime | None = None
+
+    def acquire(self) -> None:
+        """Take the hall's lock, saying so while waiting for it (`wanted`): the MQTT adapter holds a
+        busy hall's lock from one batch to the next while their commits overlap, and lets a waiting
+        thread (an HTTP request, the ticker) in between two batches."""
+        if self.lock.acquire(blocking=False):
+            return
+        with self._waiting:
+            self._waiters += 1
+        try:
+            self.lock.acquire()
+        finally:
+            with self._waiting:
+                self._waiters -= 1
+                self._waiting.notify_all()
+
+    @property
+    def wanted(self) -> bool:
+        return self._waiters > 0
+
+    def let_in(self, timeout: float = 1.0) -> None:
+        """Wait until the threads waiting for the lock have taken it (by a thread that has just
+        released it): a lock is not fair, and the releasing thread would otherwise take it again first."""
+        with self._waiting:
+            self._waiting.wait_for(lambda: self._waiters == 0, timeout)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The hall to oneself: every reader and writer of the live hall goes through here."""
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.lock.release()
 
     def now(self) -> datetime:
         """The server's clock, never going backwards: a clock stepped back (NTP, a wrong manual
@@ -141,7 +199,7 @@ class HallService:
     # ------------------------------------------------------------ start and rebuild
     def load(self) -> None:
         """Rebuild the live hall from today's stored events (at start, and after a store failure)."""
-        with self.lock:
+        with self.exclusive():
             self.store.ensure_hall(self.config.id, self.config.name)
             last = self.store.last_event_at(self.config.id, self.tz)
             if last is not None and (self._latest is None or last > self._latest):
@@ -172,7 +230,7 @@ class HallService:
         today's events under it, so the engine never sees a configuration change mid-day. Under the
         lock: `check(live hall)` may refuse (it raises), the replay runs, then `persist()` records
         the change; when anything fails, the old configuration stays (rebuilt before the next command)."""
-        with self.lock:
+        with self.exclusive():
             if not self._fresh():
                 raise StoreUnavailable("the store is unreachable")
             if check is not None:
@@ -339,7 +397,7 @@ class HallService:
     def tick(self) -> tuple[bool, list[Event] | None]:
         """Let time pass: rating windows close, a new day starts. Returns (changed, events); events
         is None when everything may have changed (a new day, the hall rebuilt from the store)."""
-        with self.lock:
+        with self.exclusive():
             rebuilt = self._stale
             if not self._fresh():
                 return False, []
@@ -361,7 +419,7 @@ class HallService:
         and returns its events with extra rows (the audit entry), recorded in one transaction. A
         refusal propagates with nothing changed; a store failure rebuilds the hall from the store and
         becomes Refused("unavailable")."""
-        with self.lock:
+        with self.exclusive():
             if not self._fresh():
                 raise Refused("unavailable")
             events, extra = fn(self.hall, self.now())
@@ -380,7 +438,7 @@ class HallService:
     def snapshot(self, fn: Callable[[Hall, datetime], object]) -> object:
         """Read the live hall consistently (for HTTP queries and outputs). While the store is
         unreachable the hall in memory may hold a change that was never recorded: nobody reads it."""
-        with self.lock:
+        with self.exclusive():
             if not self._fresh():
                 raise StoreUnavailable("the store is unreachable; the hall is rebuilt when it is back")
             return fn(self.hall, self.now())
