@@ -74,13 +74,14 @@ def rows_by_key(s: Session, model: type, keys: list[tuple]) -> list[Row]:
     """The rows (plain, typed) of `model` whose primary keys are among `keys` (in primary-key order)."""
     dialect = s.get_bind().dialect.name
     rows: list[Row] = []
-    step = 1000 if dialect == "postgresql" else 200  # bounded statement size
+    step = 1000 if dialect == "postgresql" else 256  # bounded statement size
     for i in range(0, len(keys), step):
         chunk = keys[i:i + step]
         if dialect == "postgresql":
             stmt = _by_key_statement(model.__table__, dialect, 0)
             params = {f"k{j}": list(col) for j, col in enumerate(zip(*chunk, strict=True))}
-        else:
+        else:  # padded to a power of two (the last key again): a few statements, each compiled once
+            chunk = chunk + chunk[-1:] * ((1 << (len(chunk) - 1).bit_length()) - len(chunk))
             stmt = _by_key_statement(model.__table__, dialect, len(chunk))
             params = {f"k{j}_{n}": v for n, key in enumerate(chunk) for j, v in enumerate(key)}
         rows += s.execute(stmt, params)
