@@ -111,7 +111,7 @@ class _Tickets:
         created = [vars(t) for key, t in self.rows.items() if key not in self.loaded]
         changed = [vars(t) for key, t in self.rows.items() if key in self.loaded and vars(t) != self.loaded[key]]
         if created:
-            s.execute(insert(TicketRow), created)
+            s.execute(insert(TicketRow.__table__), created)  # Core: no ORM bulk layer
         if changed:
             s.execute(update(TicketRow), changed)  # by primary key, executemany
 
@@ -222,8 +222,8 @@ class Store:
         """Group commit: several commands, of one or more halls, in one transaction, in order.
         Either all of them are recorded or none (the caller then answers `unavailable`)."""
         units = list(units)
-        events_in: list[dict] = []  # the event log and the answered ids: plain rows, one executemany each
-        answered: list[dict] = []  # (the ORM's unit of work cost more than the database, bench/province)
+        events_in: list[dict] = []  # the event log and the answered ids: plain rows, one Core executemany each
+        answered: list[dict] = []  # (the ORM's unit of work, and its bulk layer, cost more than the database)
         with self.sessions.begin() as s:
             tickets = self._tickets_of(s, units)
             for hall, events, message, extra in units:
@@ -236,9 +236,9 @@ class Store:
                                      "reply": reply})
             tickets.write(s)
             if events_in:  # in order: the day is replayed by event id
-                s.execute(insert(EventRow), events_in)
+                s.execute(insert(EventRow.__table__), events_in)
             if answered:
-                s.execute(insert(ProcessedMessageRow), answered)
+                s.execute(insert(ProcessedMessageRow.__table__), answered)
 
     def set_device_status(self, hall: str, device: str, online: bool, data: dict, at: datetime) -> None:
         with self.sessions.begin() as s:
