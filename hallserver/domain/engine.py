@@ -49,6 +49,12 @@ class Hall:
     # ---------------------------------------------------------------- day state
     def _reset_day(self) -> None:
         self.policy = policies.get(self.config.policy)
+        # the configuration's own strings, for the names an event carries (services, officers,
+        # devices, priority categories): a ticket then points at one shared string instead of the
+        # copy each event's data holds (a parsed message, or a stored event read back for replay)
+        cfg = self.config
+        self._names: dict[str, str] = {name: name for name in (
+            *cfg.services, *cfg.officers, *cfg.devices, *(c.key for c in cfg.priority.categories))}
         self.notice = self.config.notice
         self.tickets: dict[str, Ticket] = {}
         # waiting, called or held: what the queries scan, so their cost follows the queues, not the day
@@ -556,6 +562,16 @@ class Hall:
         return rolled, self._commit(expired)
 
     # ---------------------------------------------------------------- apply
+    def _name(self, name: str | None) -> str | None:
+        """The configuration's string equal to `name` (a service code, officer or device id, a
+        priority category), else `name` itself: the same value, held once (see _reset_day)."""
+        return self._names.get(name, name) if name is not None else None
+
+    def _number(self, number: str) -> str:
+        """The ticket's own number string when it is today's (what a set of numbers keeps)."""
+        t = self.tickets.get(number)
+        return t.number if t is not None else number
+
     def apply(self, e: Event) -> None:
         """Change state by one event; also used to replay the stored day after a restart."""
         self.roll(e.at)
@@ -565,12 +581,13 @@ class Hall:
     def _on_ticket_issued(self, at: datetime, d: dict) -> None:
         self.order += 1
         self.issued[d["service"]] = max(self.issued.get(d["service"], 0), d["seq"])
-        t = self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, at,
-                                               d.get("token", ""), at, device=d.get("device"))
+        t = self.tickets[d["number"]] = Ticket(d["number"], self._name(d["service"]), self._name(d.get("priority")),
+                                               self.order, at, d.get("token", ""), at,
+                                               device=self._name(d.get("device")))
         self.open[t.number] = t
         self.counted[d["service"]] = self.counted.get(d["service"], 0) + 1
         if d.get("take") is not None and d.get("device") is not None:
-            self.takes[(d["device"], d["take"])] = d["number"]
+            self.takes[(t.device, d["take"])] = t.number
 
     def _release(self, t: Ticket) -> None:
         c = self.counters.get(t.counter) if t.counter is not None else None
@@ -583,7 +600,8 @@ class Hall:
     def _on_ticket_called(self, at: datetime, d: dict) -> None:
         t, c = self.tickets[d["number"]], self.counters[d["counter"]]
         self._release(t)
-        t.status, t.counter, t.officer, t.called_at, t.target_counter = CALLED, c.number, d.get("officer"), at, None
+        t.status, t.counter, t.called_at, t.target_counter = CALLED, c.number, at, None
+        t.officer = self._name(d.get("officer"))
         if t.first_called_at is None:
             t.first_called_at = at
         c.current, c.idle_since = t.number, None
@@ -634,7 +652,7 @@ class Hall:
     def _on_ticket_transferred(self, at: datetime, d: dict) -> None:
         t = self.tickets[d["number"]]
         self._release(t)
-        t.status, t.service, t.target_counter = WAITING, d["service"], d.get("to_counter")
+        t.status, t.service, t.target_counter = WAITING, self._name(d["service"]), d.get("to_counter")
         t.counter, t.officer, t.called_at, t.recalls = None, None, None, 0
         t.transfers += 1
         self._freed(at, d)
@@ -651,7 +669,7 @@ class Hall:
     def _on_officer_logged_in(self, at: datetime, d: dict) -> None:
         self.pending_moves.pop(d["officer"], None)
         c = self.counters[d["counter"]]
-        c.officer, c.paused, c.pause_reason, c.idle_since = d["officer"], False, None, at
+        c.officer, c.paused, c.pause_reason, c.idle_since = self._name(d["officer"]), False, None, at
 
     def _on_officer_logged_out(self, at: datetime, d: dict) -> None:
         if d.get("reason") != "moved":  # signed off (or replaced, or the counter closed): the move is off
@@ -690,7 +708,7 @@ class Hall:
         armed = self.armed.get(d["counter"])
         if armed is not None and armed.ticket == d["ticket"]:  # a late vote leaves a newer arming alone
             del self.armed[d["counter"]]
-        self.rated.add(d["ticket"])
+        self.rated.add(self._number(d["ticket"]))
 
     def _on_rating_expired(self, at: datetime, d: dict) -> None:
         armed = self.armed.get(d["counter"])
@@ -698,7 +716,7 @@ class Hall:
             del self.armed[d["counter"]]
 
     def _on_ticket_printed(self, at: datetime, d: dict) -> None:
-        self.printed.add(d["number"])
+        self.printed.add(self._number(d["number"]))
 
     def _on_dispenser_block_reserved(self, at: datetime, d: dict) -> None:
         for code, first, last in d["blocks"]:
@@ -711,13 +729,14 @@ class Hall:
         self.counted[d["service"]] -= 1
 
     def _on_dispenser_take_voided(self, at: datetime, d: dict) -> None:
-        self.void_takes.add((d["device"], d["take"]))
+        self.void_takes.add((self._name(d["device"]), d["take"]))
 
     def _on_ticket_offline_issued(self, at: datetime, d: dict) -> None:
         self.order += 1
         issued = datetime.fromisoformat(d["issued_at"])
-        t = self.tickets[d["number"]] = Ticket(d["number"], d["service"], d.get("priority"), self.order, issued,
-                                               d.get("token", ""), issued, device=d.get("device"), offline=True)
+        t = self.tickets[d["number"]] = Ticket(d["number"], self._name(d["service"]), self._name(d.get("priority")),
+                                               self.order, issued, d.get("token", ""), issued,
+                                               device=self._name(d.get("device")), offline=True)
         self.open[t.number] = t
         self.printed.add(d["number"])  # it was printed before it could be reported
         self.counted[d["service"]] = self.counted.get(d["service"], 0) + 1

@@ -11,7 +11,7 @@ VOIDED = "voided"  # issued for a ticket.take whose reply never reached the disp
 FINAL = (DONE, NO_SHOW, EXPIRED, VOIDED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One transition, stamped with the server's time. Events are the only way state changes."""
 
@@ -33,8 +33,12 @@ class Refused(Exception):
         self.events = events or []
 
 
-@dataclass
+@dataclass(slots=True)
 class Ticket:
+    """One ticket of the day. Slots, not a __dict__: the engine keeps every ticket of the day (the
+    reports, the tracking page, late votes and voids read them), so its size is paid per citizen
+    (tests/engine/test_memory.py)."""
+
     number: str
     service: str
     priority: str | None
@@ -80,7 +84,7 @@ class CounterState:
         return "paused" if self.paused else "open"
 
 
-@dataclass
+@dataclass(slots=True)
 class Armed:
     """A rating button waiting for the vote on one service."""
 
@@ -89,7 +93,7 @@ class Armed:
     expires_at: datetime
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     seq: int
     number: str

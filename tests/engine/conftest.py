@@ -121,7 +121,7 @@ def plain(value):
     if isinstance(value, set | frozenset):
         return set(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: plain(v) for k, v in vars(value).items()}
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}  # slots: no vars()
     if hasattr(value, "pick"):  # a policy object
         return ("policy", value.name)
     return value

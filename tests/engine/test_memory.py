@@ -1,0 +1,102 @@
+"""Memory the engine keeps per citizen (issue #7, flat memory over a province day), measured with
+tracemalloc: it counts the interpreter's allocations, not RSS, so the figures are the same on every
+run of the same code.
+
+The engine keeps every ticket of the day (the live reports, the tracking page, late votes and voids
+read them) until the day rolls; what it keeps per ticket is what a hall's day costs.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import tracemalloc
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from hallserver.domain.engine import Hall
+
+CYCLES = 3000  # served tickets measured (the test hall's 4-digit numbers go to 9999)
+WARMUP = 200  # tickets served before the measure: the hall's tables and the allocator warmed up
+
+
+def parsed(text: str) -> str:
+    """A fresh copy of `text`, as a JSON message (or a stored event read back) hands it over."""
+    return json.loads(json.dumps(text))
+
+
+@pytest.fixture
+def traced() -> Iterator[None]:
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    try:
+        yield
+    finally:
+        if started:
+            tracemalloc.stop()
+
+
+def traced_now() -> int:
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
+class Day:
+    """A counter serving citizens one after another: take -> call -> done, and 4 votes in 5,
+    every name in each command a fresh string, as the service layer hands over parsed messages."""
+
+    def __init__(self, hall: Hall, start, pin: str):
+        self.hall, self.now, self.i = hall, start, 0
+        hall.login(start, 1, parsed("o1"), pin)
+        self.level = hall.config.levels[0].key
+
+    def serve(self, n: int) -> None:
+        hall = self.hall
+        for _ in range(n):
+            self.i += 1
+            self.now += timedelta(seconds=1)
+            hall.take_ticket(self.now, parsed("tu-phap"), None, f"tok-{self.i:012d}", parsed("kiosk"),
+                             take=f"kiosk-take-{self.i:08d}")
+            self.now += timedelta(seconds=1)
+            hall.call_next(self.now, 1)
+            self.now += timedelta(seconds=1)
+            hall.done(self.now, 1)
+            if self.i % 5:
+                hall.vote(self.now, 1, parsed(self.level), device=parsed("rb-1"))
+
+
+@pytest.fixture
+def day(kit, traced) -> Day:
+    hall = Hall(kit.build_config(number_width=4, always_open=True))
+    d = Day(hall, kit.MONDAY, kit.PIN)
+    d.serve(WARMUP)
+    return d
+
+
+def test_bytes_kept_per_served_ticket(day):
+    """666 bytes per served ticket (CPython 3.11): the Ticket (slots: 168 B and its order, 32 B),
+    its number, tracking token and two times, the dispenser's take id and its key in `takes`, its
+    entries in `tickets` and `rated`. Before slots and shared names (each ticket kept its own
+    __dict__ and its own copy of the service code, device id and officer id of the messages) this
+    test measured 832 bytes. One more string or object kept per ticket is 50 bytes or more."""
+    before = traced_now()
+    day.serve(CYCLES)
+    per_ticket = (traced_now() - before) / CYCLES
+    assert len(day.hall.tickets) == WARMUP + CYCLES
+    assert per_ticket < 700, f"{per_ticket:.0f} bytes kept per served ticket (measured: 666)"
+
+
+def test_what_the_day_held_is_released_when_it_rolls(day):
+    """After the day rolls (Hall.roll to the next date), nothing of its tickets is left: the
+    memory is back to what it was before them (less, in fact: the warm-up's tickets go too)."""
+    before = traced_now()
+    day.serve(CYCLES)
+    held = traced_now() - before
+    assert day.hall.roll(day.now + timedelta(days=1))
+    left = traced_now() - before
+    assert held > 500 * CYCLES  # the measure sees the day
+    assert left < 8 * 1024, f"{left} bytes left after the day rolled, of {held} it held"
+    assert day.hall.tickets == {} and day.hall.takes == {} and day.hall.rated == set()
