@@ -117,7 +117,7 @@ def test_bytes_kept_per_citizen_served_live_replayed_and_after_midnight(store):
         assert rolled and service.hall.tickets == {}
         left = traced_now() - start
         replayed = (replayed_day - (start + left)) / (WARMUP + CYCLES)  # the whole replayed day was traced
-    assert live < 700, f"{live:.0f} bytes kept per citizen served (measured: 602 alone, 656 in the whole suite; 706 before)"
+    assert live < 700, f"{live:.0f} bytes kept per citizen served (602 alone, 656 in the suite; 706 before)"
     assert replayed < 760, f"{replayed:.0f} bytes per citizen in the replayed day (measured: 628 alone; 893 before)"
     assert left < 16 * 1024, f"{left} bytes left after midnight (of {live * CYCLES:.0f} the day held)"
 
