@@ -738,6 +738,6 @@ class Hall:
                                                self.order, issued, d.get("token", ""), issued,
                                                device=self._name(d.get("device")), offline=True)
         self.open[t.number] = t
-        self.printed.add(d["number"])  # it was printed before it could be reported
+        self.printed.add(t.number)  # it was printed before it could be reported
         self.counted[d["service"]] = self.counted.get(d["service"], 0) + 1
         self.offline[d["service"]] = self.offline.get(d["service"], 0) + 1

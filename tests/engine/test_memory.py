@@ -8,15 +8,14 @@ read them) until the day rolls; what it keeps per ticket is what a hall's day co
 
 from __future__ import annotations
 
-import gc
 import json
-import tracemalloc
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from hallserver.domain.engine import Hall
+from tests.support.memory import traced, traced_now
 
 CYCLES = 3000  # served tickets measured (the test hall's 4-digit numbers go to 9999)
 WARMUP = 200  # tickets served before the measure: the hall's tables and the allocator warmed up
@@ -27,21 +26,10 @@ def parsed(text: str) -> str:
     return json.loads(json.dumps(text))
 
 
-@pytest.fixture
-def traced() -> Iterator[None]:
-    started = not tracemalloc.is_tracing()
-    if started:
-        tracemalloc.start()
-    try:
+@pytest.fixture(name="traced")
+def traced_fixture() -> Iterator[None]:
+    with traced():
         yield
-    finally:
-        if started:
-            tracemalloc.stop()
-
-
-def traced_now() -> int:
-    gc.collect()
-    return tracemalloc.get_traced_memory()[0]
 
 
 class Day:

@@ -8,9 +8,6 @@ measured there (PostgreSQL's driver keeps its own caches).
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import tracemalloc
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -25,27 +22,11 @@ from hallserver.store import Store
 from hallserver.store.models import TicketRow
 from hallserver.store.store import _by_key_statement, rows_by_key
 from tests.support.clock import Clock
+from tests.support.memory import traced, traced_now
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WARMUP = 100  # citizens served before the measure: the store's statements compiled, the tables grown
 CYCLES = 500  # citizens served while measured (traced, the service layer runs ~4 times slower)
-
-
-def traced_now() -> int:
-    gc.collect()
-    return tracemalloc.get_traced_memory()[0]
-
-
-@contextlib.contextmanager
-def traced() -> Iterator[None]:
-    started = not tracemalloc.is_tracing()
-    if started:
-        tracemalloc.start()
-    try:
-        yield
-    finally:
-        if started:
-            tracemalloc.stop()
 
 
 @pytest.fixture
