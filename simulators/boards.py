@@ -25,13 +25,13 @@ STEP_S = 0.02
 
 class SimRatingButton(HostBoard):
     def __init__(self, url: str, hall: str, device: str, flash: Path | None = None,
-                 backoff: tuple[int, int] = (500, 15000)):
-        super().__init__(url, hall, device, flash or Path(tempfile.mkdtemp(prefix=f"sim-{device}-")))
+                 backoff: tuple[int, int] = (500, 15000), settings: dict[str, object] | None = None):
+        super().__init__(url, hall, device, flash or Path(tempfile.mkdtemp(prefix=f"sim-{device}-")), settings)
         self.outbox = Outbox(str(self.flash / "votes.json"))
         self.ids = Ids(str(self.flash / "boot.count"), "sim")  # message ids, with the boot count in flash
         self.app = rating.RatingButton(self.outbox, self.ids, 3, 4)
         self.link = Link(hall, device, self.make_client, None, rating.VERSION, 30, Backoff(*backoff),
-                         outbox=self.outbox)
+                         outbox=self.outbox, log=self.say)
         self.link.on_state, self.link.on_reply, self.link.on_change = (
             self.app.on_state, self.app.on_reply, self.app.on_link)
         self.raw = [False] * 7
@@ -54,10 +54,12 @@ class SimRatingButton(HostBoard):
 
 
 class SimLed(HostBoard):
-    def __init__(self, url: str, hall: str, device: str, backoff: tuple[int, int] = (500, 15000)):
-        super().__init__(url, hall, device, Path(tempfile.mkdtemp(prefix=f"sim-{device}-")))
+    def __init__(self, url: str, hall: str, device: str, backoff: tuple[int, int] = (500, 15000),
+                 flash: Path | None = None, settings: dict[str, object] | None = None):
+        super().__init__(url, hall, device, flash or Path(tempfile.mkdtemp(prefix=f"sim-{device}-")), settings)
         self.view = ledview.LedView(4, 5000)
-        self.link = Link(hall, device, self.make_client, None, ledview.VERSION, 30, Backoff(*backoff))
+        self.link = Link(hall, device, self.make_client, None, ledview.VERSION, 30, Backoff(*backoff),
+                         log=self.say)
         self.link.on_state, self.link.on_change = self.view.on_state, self.view.on_link
 
     def step(self) -> None:

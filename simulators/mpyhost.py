@@ -3,11 +3,16 @@ their link (mpyrt.link) and logic run under CPython against a real broker and th
 (the simulators and tests/firmware_mpy/test_mpy_end_to_end.py). CPython only.
 
 On a board the device's modules sit at the root and the shared runtime under /lib; `board_paths()`
-puts the same folders on sys.path (appended, so they never shadow anything else)."""
+puts the same folders on sys.path (appended, so they never shadow anything else).
+
+TLS as on the board: a HostBoard given the board settings `mqtt_tls` and `mqtt_ca` (a file in its
+flash folder) builds its SSL context with the board's own mpyrt.tlsctx, over CPython's ssl."""
 
 from __future__ import annotations
 
+import collections
 import queue
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -28,12 +33,24 @@ def board_paths() -> None:
             sys.path.append(str(path))
 
 
+board_paths()
+
+from mpyrt import conf, tlsctx  # noqa: E402  (the boards' runtime: found on the board's paths)
+
+# what a host board's settings may set: the broker itself comes from its URL
+TLS_SETTINGS = ("mqtt_tls", "mqtt_ca")
+
+
 class PahoUmqtt:
     """What mpyrt.link needs: set_callback, set_last_will, connect, publish (QoS 1 waits for the
-    PUBACK), subscribe, check_msg (one message per call, on the caller's thread), ping, disconnect, sock."""
+    PUBACK), subscribe, check_msg (one message per call, on the caller's thread), ping, disconnect, sock.
+    `tls`: the board's SSL context (umqtt.simple's `ssl`), for an mqtt:// URL naming the TLS port."""
 
-    def __init__(self, url: str, client_id: str, username: str):
+    def __init__(self, url: str, client_id: str, username: str, tls: ssl.SSLContext | None = None):
         self.url = MqttUrl.parse(url)
+        if tls is not None and self.url.tls:
+            raise ValueError(f"{self.url}: an mqtts:// URL brings its own TLS; a board context takes mqtt://")
+        self.tls = tls
         self.client_id = client_id
         self.username = username
         self.cb: Callable[[bytes, bytes], None] | None = None
@@ -54,6 +71,8 @@ class PahoUmqtt:
 
     def connect(self, clean_session: bool = True) -> bool:
         c = paho_client(self.url, self.client_id, self.username, self.will, clean_session=clean_session)
+        if self.tls is not None:
+            c.tls_set_context(self.tls)  # paho names the URL's host: the context checks it
         c.on_connect = lambda *a: self.connected.set()
         c.on_subscribe = lambda *a: self.subscribed.set()
         c.on_message = lambda cl, ud, m: self.inbox.put((m.topic.encode(), m.payload))
@@ -118,17 +137,30 @@ def ticks_ms() -> int:
 
 class HostBoard:
     """A MicroPython device's program on the host: its real logic, link and flash files (under
-    `flash`), stepping in real time; `reachable` switches the network off and on."""
+    `flash`), stepping in real time; `reachable` switches the network off and on. `settings`: the
+    board's TLS settings (TLS_SETTINGS), its CA file read from `flash` at every connect try as the
+    board does; `log` keeps the link's last lines (what the board prints)."""
 
-    def __init__(self, url: str, hall: str, device: str, flash: Path):
+    def __init__(self, url: str, hall: str, device: str, flash: Path, settings: dict[str, object] | None = None):
         self.url, self.hall, self.device, self.flash = url, hall, device, flash
+        unknown = sorted(set(settings or {}) - set(TLS_SETTINGS))
+        if unknown:
+            raise ValueError(f"a host board takes its broker from its URL; settings may set only "
+                             f"{', '.join(TLS_SETTINGS)}, got {', '.join(unknown)}")
+        self.settings: dict[str, object] = {key: conf.LINK[key] for key in TLS_SETTINGS}
+        self.settings.update(settings or {})
         self.reachable = True
         self.clients: list[PahoUmqtt] = []
+        self.log: collections.deque[str] = collections.deque(maxlen=100)
+
+    def say(self, line: str) -> None:
+        self.log.append(line)
 
     def make_client(self) -> PahoUmqtt:
         if not self.reachable:
             raise OSError(113, "no route to host")
-        client = PahoUmqtt(self.url, f"{self.hall}-{self.device}", f"{self.hall}.{self.device}")
+        tls = tlsctx.load(self.settings, ssl, f"{self.flash}/")
+        client = PahoUmqtt(self.url, f"{self.hall}-{self.device}", f"{self.hall}.{self.device}", tls)
         self.clients.append(client)
         return client
 

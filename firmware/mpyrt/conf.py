@@ -12,7 +12,9 @@ LINK = {
     "wifi_ssid": "",
     "wifi_password": "",
     "mqtt_host": "",  # the hall server's broker, e.g. "192.168.1.10"
-    "mqtt_port": 1883,
+    "mqtt_port": 0,  # 0: 1883, or 8883 with mqtt_tls
+    "mqtt_tls": False,  # True: TLS, checking the broker's certificate against mqtt_ca and mqtt_host
+    "mqtt_ca": "ca.der",  # the hall CA certificate on the board's flash (DER; PEM also read)
     "mqtt_user": "",  # "": the device's broker login, "{hall}.{device}"
     "mqtt_password": "",
     "keepalive_s": 30,
