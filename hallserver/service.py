@@ -24,8 +24,9 @@ import protocols
 from hallserver.domain import views
 from hallserver.domain.config import Device, HallConfig
 from hallserver.domain.engine import Hall
-from hallserver.domain.model import Event, Refused
+from hallserver.domain.model import FINAL, Event, Refused, Ticket
 from hallserver.store import Store
+from hallserver.store.store import stored_ticket
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +350,11 @@ class HallService:
             "state.get": lambda: [],
         }
         if t == "rating.vote":
-            events = hall.vote(now, counter, msg["score"], msg.get("reason"), msg.get("ticket"), device.id)
+            number = msg.get("ticket")
+            retired = None
+            if number is not None and number not in hall.tickets:
+                retired = self.store.retired(self.config.id, now.date(), number)  # finished long ago: ask the store
+            events = hall.vote(now, counter, msg["score"], msg.get("reason"), number, device.id, retired)
             return events, {"rating": {"ticket": events[0].data["ticket"], "score": msg["score"]}}
         return simple[t](), {}
 
@@ -442,3 +447,25 @@ class HallService:
             if not self._fresh():
                 raise StoreUnavailable("the store is unreachable; the hall is rebuilt when it is back")
             return fn(self.hall, self.now())
+
+    def ticket(self, view: Callable[[Ticket, Hall, datetime], object], *, number: str | None = None,
+               token: str | None = None) -> object:
+        """`view(ticket, hall, now)` of today's ticket with this number or tracking token, or None: from
+        memory, or from the store once the engine has retired it (a finished ticket, engine.RETAIN)."""
+        def find(h: Hall, now: datetime) -> object:
+            t = (h.tickets.get(number) if number is not None
+                 else next((t for t in h.tickets.values() if t.token == token), None))
+            return None if t is None else view(t, h, now)
+
+        found = self.snapshot(find)
+        if found is not None:
+            return found
+        day = self.now().date()
+        if number is not None:
+            row = self.store.ticket(self.config.id, day, number)
+        else:
+            row = self.store.ticket_by_token(self.config.id, token or "")
+        if row is None or row.day != day or row.status not in FINAL:
+            return None
+        t = stored_ticket(row, self.tz)
+        return self.snapshot(lambda h, now: view(t, h, now))

@@ -3,6 +3,11 @@
 Commands check the state and return events; `apply` is the only place state changes, so the live
 queues are rebuilt exactly by applying the day's stored events again. No I/O, no clock: the time
 (and anything random, such as tracking tokens) is passed in.
+
+Memory follows the hall, not the day: a finished ticket is retired RETAIN after it finished (the
+time of the event that finds it due, so a replay retires the same tickets) and is then only in the
+store; the day's counts keep its share (`day_counts`). What the engine still needs of it comes from
+the store through its caller (a late vote: `vote(..., retired=...)`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from hallserver.domain.model import (
     CALLED,
     DONE,
     EXPIRED,
+    FINAL,
     HELD,
     NO_SHOW,
     VOIDED,
@@ -28,6 +34,7 @@ from hallserver.domain.model import (
     CounterState,
     Event,
     Refused,
+    Retired,
     Ticket,
 )
 from hallserver.domain.pins import verify_pin
@@ -37,6 +44,10 @@ NOTICE_MAX = 500
 LOGIN_FAILURES = 5  # wrong PINs within LOGIN_WINDOW before an officer id is locked for that window
 LOGIN_WINDOW = timedelta(minutes=5)
 MAX_BLOCK = 200  # numbers per service in one offline block
+# a finished ticket stays in memory this long (and at least twice the rating window): its dispenser's
+# print confirmation, a vote, a reprint or a look-up come within it; after it, the store answers
+RETAIN = timedelta(minutes=30)
+
 
 
 class Hall:
@@ -56,7 +67,12 @@ class Hall:
         self._names: dict[str, str] = {name: name for name in (
             *cfg.services, *cfg.officers, *cfg.devices, *(c.key for c in cfg.priority.categories))}
         self.notice = self.config.notice
-        self.tickets: dict[str, Ticket] = {}
+        self.tickets: dict[str, Ticket] = {}  # open ones and those finished within RETAIN
+        self._prefixes = {s.prefix: code for code, s in cfg.services.items()}
+        self._retain = max(RETAIN, timedelta(seconds=2 * cfg.rating_window_s))
+        self.finished: deque[Ticket] = deque()  # in the order they finished
+        # the shares of the retired tickets in day_counts: service -> [issued, called, within target, served]
+        self.retired: dict[str, list[int]] = {}
         # waiting, called or held: what the queries scan, so their cost follows the queues, not the day
         self.open: dict[str, Ticket] = {}
         self._queue_index: tuple[dict[str, list[Ticket]], dict[int, list[Ticket]]] | None = None
@@ -356,14 +372,16 @@ class Hall:
         return self._commit([Event("counter.resumed", now, {"counter": counter})])
 
     def vote(self, now: datetime, counter: int, score: str, reason: str | None = None,
-             ticket: str | None = None, device: str | None = None) -> list[Event]:
+             ticket: str | None = None, device: str | None = None, retired: Retired | None = None) -> list[Event]:
+        """`retired`: the named ticket as the store has it, when it is no longer in memory (see RETAIN)."""
         self.roll(now)
         if self.config.level(score) is None:
             raise Refused("unknown_level", score)
         if reason is not None and reason not in {r.key for r in self.config.reasons}:
             raise Refused("unknown_reason", reason)
         armed = self.armed.get(counter)
-        if ticket is not None and ticket in self.rated:
+        if ticket is not None and (ticket in self.rated or (
+                ticket not in self.tickets and retired is not None and retired.rated)):
             raise Refused("already_rated", ticket)
         if armed is not None and now <= armed.expires_at and ticket in (None, armed.ticket):
             number, officer = armed.ticket, armed.officer
@@ -371,6 +389,9 @@ class Hall:
             # a button that lost its link keeps the vote it took while armed and sends it later,
             # naming the ticket: it still counts for that ticket if it was served at this counter today
             late = self.tickets.get(ticket) if ticket is not None else None
+            if late is None and ticket is not None and retired is not None:
+                late = Ticket(ticket, "", None, 0, now, "", now, status=retired.status, counter=retired.counter,
+                              officer=retired.officer)
             if late is None or late.status != DONE or late.counter != counter:
                 raise Refused("not_armed")
             number, officer = late.number, late.officer
@@ -576,6 +597,8 @@ class Hall:
         """Change state by one event; also used to replay the stored day after a restart."""
         self.roll(e.at)
         self._queue_index = None
+        if self.finished and self.finished[0].kept_from < e.at - self._retain:  # type: ignore[operator]
+            self._retire(e.at - self._retain)  # before the event: what it adds (a late vote) stays
         getattr(self, "_on_" + e.kind.replace(".", "_"))(e.at, e.data)
 
     def _on_ticket_issued(self, at: datetime, d: dict) -> None:
@@ -583,7 +606,7 @@ class Hall:
         self.issued[d["service"]] = max(self.issued.get(d["service"], 0), d["seq"])
         t = self.tickets[d["number"]] = Ticket(d["number"], self._name(d["service"]), self._name(d.get("priority")),
                                                self.order, at, d.get("token", ""), at,
-                                               device=self._name(d.get("device")))
+                                               device=self._name(d.get("device")), take=d.get("take"))
         self.open[t.number] = t
         self.counted[d["service"]] = self.counted.get(d["service"], 0) + 1
         if d.get("take") is not None and d.get("device") is not None:
@@ -619,12 +642,53 @@ class Hall:
         t.recalls += 1
         self._announce(t, c, at)
 
-    def _finish(self, d: dict, status: str) -> Ticket:
+    def _finish(self, at: datetime, d: dict, status: str) -> Ticket:
         t = self.tickets[d["number"]]
         self._release(t)
         t.status = status
         self.open.pop(t.number, None)
+        t.kept_from = at
+        self.finished.append(t)
         return t
+
+    def _retire(self, cutoff: datetime) -> None:
+        """Forget the tickets that finished before `cutoff`, keeping their share of the day's counts.
+        Offline tickets stay (a dispenser's report may come again; their blocks bound them)."""
+        while self.finished and self.finished[0].kept_from < cutoff:  # type: ignore[operator]
+            t = self.finished.popleft()
+            if t.offline or self.tickets.get(t.number) is not t:
+                continue
+            self._tally(t, self.retired)
+            del self.tickets[t.number]
+            self.printed.discard(t.number)
+            self.rated.discard(t.number)
+            if t.take is not None:
+                self.takes.pop((t.device, t.take), None)
+
+    def _tally(self, t: Ticket, into: dict[str, list[int]]) -> None:
+        """Add a ticket to `into` (service -> [issued, called, within target, served]): issued, called
+        and within target count for the service it was issued for (its number's prefix tells it:
+        its wait counts there), served for the one that served it."""
+        cfg = self.config
+        code = self._prefixes.get(t.number[:-cfg.number_width], t.service)
+        if code not in cfg.services:
+            return
+        row = into.setdefault(code, [0, 0, 0, 0])
+        row[0] += 1
+        if t.first_called_at is not None:
+            row[1] += 1
+            row[2] += (t.first_called_at - t.issued_at).total_seconds() <= cfg.services[code].target_wait_min * 60
+        if t.status == DONE and t.service in cfg.services:
+            into.setdefault(t.service, [0, 0, 0, 0])[3] += 1
+
+    def day_counts(self) -> dict[str, dict[str, int]]:
+        """Per service, the day's tickets issued, called, called within the target wait, and served
+        (the live dashboard): the retired tickets' shares plus those still in memory."""
+        rows = {code: list(self.retired.get(code, (0, 0, 0, 0))) for code in self.config.services}
+        for t in self.tickets.values():
+            self._tally(t, rows)
+        return {code: dict(zip(("issued", "called", "within", "served"), row, strict=True))
+                for code, row in rows.items()}
 
     def _freed(self, at: datetime, d: dict) -> None:
         c = self.counters.get(d.get("counter"))
@@ -632,14 +696,14 @@ class Hall:
             c.idle_since = at
 
     def _on_ticket_done(self, at: datetime, d: dict) -> None:
-        t = self._finish(d, DONE)
+        t = self._finish(at, d, DONE)
         self.counters[d["counter"]].served += 1
         self._freed(at, d)
         self.armed[d["counter"]] = Armed(t.number, d.get("officer"),
                                          at + timedelta(seconds=self.config.rating_window_s))
 
     def _on_ticket_no_show(self, at: datetime, d: dict) -> None:
-        self._finish(d, NO_SHOW)
+        self._finish(at, d, NO_SHOW)
         self._freed(at, d)
 
     def _on_ticket_held(self, at: datetime, d: dict) -> None:
@@ -658,7 +722,7 @@ class Hall:
         self._freed(at, d)
 
     def _on_ticket_expired(self, at: datetime, d: dict) -> None:
-        self._finish(d, EXPIRED)
+        self._finish(at, d, EXPIRED)
 
     def _on_officer_move_deferred(self, at: datetime, d: dict) -> None:
         if d.get("counter") is None:
@@ -708,6 +772,11 @@ class Hall:
         armed = self.armed.get(d["counter"])
         if armed is not None and armed.ticket == d["ticket"]:  # a late vote leaves a newer arming alone
             del self.armed[d["counter"]]
+        t = self.tickets.get(d["ticket"])
+        if t is not None and t.status in FINAL:
+            # kept until its vote is long in the store, which then says it was rated (a ticket at the
+            # head of `finished` holds the others back a little: each ticket is voted for once)
+            t.kept_from = at
         self.rated.add(self._number(d["ticket"]))
 
     def _on_rating_expired(self, at: datetime, d: dict) -> None:
@@ -725,7 +794,7 @@ class Hall:
             self.reserved[code] = self.reserved.get(code, 0) + last - first + 1
 
     def _on_ticket_voided(self, at: datetime, d: dict) -> None:
-        self._finish(d, VOIDED)
+        self._finish(at, d, VOIDED)
         self.counted[d["service"]] -= 1
 
     def _on_dispenser_take_voided(self, at: datetime, d: dict) -> None:

@@ -35,8 +35,8 @@ class Refused(Exception):
 
 @dataclass(slots=True)
 class Ticket:
-    """One ticket of the day. Slots, not a __dict__: the engine keeps every ticket of the day (the
-    reports, the tracking page, late votes and voids read them), so its size is paid per citizen
+    """One ticket of the day. Slots, not a __dict__: the engine keeps every open ticket and those
+    finished in the last half hour (engine.RETAIN), so its size is paid per citizen in the hall
     (tests/engine/test_memory.py)."""
 
     number: str
@@ -56,6 +56,8 @@ class Ticket:
     first_called_at: datetime | None = None  # its wait ends here, whatever happens after (reports)
     device: str | None = None  # the dispenser that issued it (only it confirms the print)
     offline: bool = False  # issued by a dispenser from its reserved block while the server was unreachable
+    take: str | None = None  # the dispenser's ticket.take id it was issued for (its key in Hall.takes)
+    kept_from: datetime | None = None  # finished, or voted for since: retired RETAIN after this (engine)
 
     @property
     def key(self) -> tuple[datetime, int]:
@@ -82,6 +84,16 @@ class CounterState:
         if self.officer is None or (self.closed and self.current is None):
             return "closed"
         return "paused" if self.paused else "open"
+
+
+@dataclass(frozen=True, slots=True)
+class Retired:
+    """A ticket finished and retired today, as the store has it (for a late vote)."""
+
+    status: str
+    counter: int | None
+    officer: str | None
+    rated: bool
 
 
 @dataclass(slots=True)

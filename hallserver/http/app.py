@@ -125,11 +125,7 @@ def create_app(rt: Runtime) -> FastAPI:
         if not protocols.is_ticket_number(number):
             raise HTTPException(422, "Số thứ tự không hợp lệ (ví dụ: A001) / invalid ticket number")
 
-        def find(h, now):
-            t = h.tickets.get(number)
-            return views.ticket_status(t, h, now) if t else None
-
-        found = service.snapshot(find)
+        found = service.ticket(views.ticket_status, number=number)
         if found is None:
             raise HTTPException(404, f"Không có số {number} hôm nay / no ticket {number} today")
         return found

@@ -64,7 +64,7 @@ def figures(hall, now) -> dict:
     return {"waiting": sum(q["waiting"] for q in queues),
             "longest_wait_s": max((q["longest_wait_s"] for q in queues), default=0),
             "counters_open": sum(1 for c in hall.counters.values() if c.status == "open"),
-            "counters": len(hall.counters), "tickets_today": len(hall.tickets)}
+            "counters": len(hall.counters), "tickets_today": hall.order}
 
 
 def hall_load(hall_id: str, rt: Runtime) -> dict:

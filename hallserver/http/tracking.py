@@ -35,16 +35,13 @@ def lookup(rt: Runtime, token: str) -> tuple[dict | None, dict | None]:
         return None, {"code": "invalid", "detail": "Mã theo dõi không hợp lệ — hãy quét lại mã QR trên phiếu / "
                                                    "invalid tracking link: scan the ticket's QR code again"}
 
-    def find(h, now):
-        t = next((t for t in h.tickets.values() if t.token == token), None)
-        if t is None:
-            return None
+    def show(t, h, now):
         view = views.ticket_status(t, h, now)
         view.pop("priority", None)  # a category of the person: not for a link that may be shared
         view["counter_name"] = h.config.counters[view["counter"]].name if view["counter"] else None
         return view
 
-    found = rt.service.snapshot(find)
+    found = rt.service.ticket(show, token=token)
     if found is not None:
         return found, None
     old = rt.store.ticket_by_token(rt.config.id, token)

@@ -23,32 +23,12 @@ def _s(since: datetime | None, now: datetime) -> int | None:
 def dashboard(hall: Hall, now: datetime, statuses: dict[str, dict]) -> dict:
     cfg = hall.config
     alerts: list[dict] = []
-    per_service: dict[str, dict] = {
-        code: {"issued": 0, "called": 0, "within": 0, "served": 0, "waiting": []} for code in cfg.services}
-    for t in hall.tickets.values():
-        first = per_service.get(t.service)
-        if t.status == "waiting" and first is not None:
-            first["waiting"].append(t)
-    prefixes = {s.prefix: code for code, s in cfg.services.items()}
-    for t in hall.tickets.values():
-        # the service it was issued for (its wait counts there): the number's prefix tells it
-        code = prefixes.get(t.number[:-cfg.number_width], t.service)
-        row = per_service.get(code)
-        if row is None:
-            continue
-        row["issued"] += 1
-        if t.first_called_at is not None:
-            row["called"] += 1
-            waited = (t.first_called_at - t.issued_at).total_seconds()
-            row["within"] += waited <= cfg.services[code].target_wait_min * 60
-        if t.status == "done":
-            per_service[t.service]["served"] += 1
-
+    per_service = hall.day_counts()
     services = []
     waiting_total = 0
     for code, svc in cfg.services.items():
         row = per_service[code]
-        waiting = row.pop("waiting")
+        waiting = hall.waiting(code)
         waiting_total += len(waiting)
         longest = _s(min((t.queued_at for t in waiting), default=None), now) or 0
         servers = hall.serving_counters(code)

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
-from hallserver.domain.model import Event
+from hallserver.domain.model import Event, Retired, Ticket
 from hallserver.store.models import (
     DeviceStatusRow,
     EventRow,
@@ -148,6 +148,19 @@ def to_utc(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None)
 
 
+def stored_ticket(row: TicketRow, tz: ZoneInfo) -> Ticket:
+    """A ticket as the store has it, in the engine's terms (one the engine has retired)."""
+    def local(at: datetime | None) -> datetime | None:
+        return None if at is None else at.replace(tzinfo=UTC).astimezone(tz)
+
+    issued = local(row.issued_at)
+    assert issued is not None
+    return Ticket(row.number, row.service, row.priority, 0, issued, row.token, issued, status=row.status,
+                  counter=row.counter, officer=row.officer, called_at=local(row.called_at), recalls=row.recalls,
+                  transfers=row.transfers, first_called_at=local(row.first_called_at), device=row.device,
+                  offline=row.offline)
+
+
 class Store:
     def __init__(self, url: str):
         self.url = url
@@ -187,6 +200,20 @@ class Store:
     def ticket_by_token(self, hall: str, token: str) -> TicketRow | None:
         with self.sessions() as s:
             return s.scalars(select(TicketRow).where(TicketRow.hall == hall, TicketRow.token == token)).first()
+
+    def ticket(self, hall: str, day: date, number: str) -> TicketRow | None:
+        with self.sessions() as s:
+            return s.get(TicketRow, (hall, day, number))
+
+    def retired(self, hall: str, day: date, number: str) -> Retired | None:
+        """A finished ticket of `day` as the engine needs it once it has forgotten it (a late vote)."""
+        with self.sessions() as s:
+            row = s.get(TicketRow, (hall, day, number))
+            if row is None:
+                return None
+            rated = s.scalars(select(RatingRow.id).where(
+                RatingRow.hall == hall, RatingRow.day == day, RatingRow.number == number).limit(1)).first()
+            return Retired(row.status, row.counter, row.officer, rated is not None)
 
     def ratings(self, hall: str, day: date | None = None) -> list[RatingRow]:
         with self.sessions() as s:

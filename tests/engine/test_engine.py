@@ -12,8 +12,8 @@ import pytest
 from hallserver.domain import engine as engine_module
 from hallserver.domain import views
 from hallserver.domain.config import Device
-from hallserver.domain.engine import LOGIN_FAILURES, LOGIN_WINDOW, RECENT_CALLS, Hall
-from hallserver.domain.model import CALLED, DONE, HELD, NO_SHOW, WAITING, Refused
+from hallserver.domain.engine import LOGIN_FAILURES, LOGIN_WINDOW, RECENT_CALLS, RETAIN, Hall
+from hallserver.domain.model import CALLED, DONE, HELD, NO_SHOW, WAITING, Refused, Retired
 from protocols.errors import MESSAGES
 
 ELDER = "nguoi-cao-tuoi"
@@ -776,6 +776,54 @@ def test_a_late_vote_naming_its_ticket_still_counts(hall, clock):
     refused("already_rated", hall.vote, clock(), 1, "hai-long", ticket=first)
     refused("not_armed", hall.vote, clock(), 2, "hai-long", ticket=second)  # served elsewhere
     refused("not_armed", hall.vote, clock(), 1, "hai-long")  # no ticket named: the window rules
+
+
+def test_a_finished_ticket_retires_and_its_share_of_the_day_stays(hall, clock, kit):
+    """RETAIN after it finished (at the next event then), a ticket leaves memory: its take, print and
+    vote marks go with it, the day's counts keep it, and a replay of the day retires the same."""
+    events = []
+    clock.advance(seconds=1)
+    events += hall.take_ticket(clock(), "tu-phap", device="kiosk", take="take-1")
+    first = events[-1].data["number"]
+    events += hall.ticket_printed(clock(), "kiosk", first)
+    clock.advance(seconds=1)
+    events += hall.login(clock(), 1, "o1", "1234")
+    events += hall.call_next(clock(), 1)
+    events += hall.done(clock(), 1)
+    clock.advance(seconds=60)
+    events += hall.vote(clock(), 1, "hai-long")
+    assert first in hall.tickets and first in hall.rated and ("kiosk", "take-1") in hall.takes
+    before = hall.day_counts()
+    clock.advance(seconds=RETAIN.total_seconds() - 30)
+    events += hall.take_ticket(clock(), "tu-phap")  # RETAIN since it finished, not since its vote
+    assert first in hall.tickets
+    clock.advance(seconds=31)
+    events += hall.take_ticket(clock(), "tu-phap")
+    assert first not in hall.tickets and first not in hall.printed and first not in hall.rated
+    assert hall.takes == {} and hall.order == 3 and len(hall.finished) == 0
+    counts = hall.day_counts()["tu-phap"]
+    assert counts == {**before["tu-phap"], "issued": 3} and counts["served"] == 1
+    assert kit.snapshot(kit.replay(hall.config, events), clock()) == kit.snapshot(hall, clock())
+    refused("unknown_ticket", hall.ticket_printed, clock(), "kiosk", first)
+
+
+def test_a_late_vote_for_a_retired_ticket_takes_the_store_s_word(hall, clock):
+    """Once retired, a late vote naming the ticket counts from what the store says of it (Retired):
+    served at this counter and not rated yet; once only."""
+    first = served(hall, clock)
+    clock.advance(seconds=RETAIN.total_seconds() + 1)
+    served(hall, clock)  # its events retire the first
+    assert first not in hall.tickets
+    refused("not_armed", hall.vote, clock(), 1, "hai-long", ticket=first)  # no word from the store
+    refused("not_armed", hall.vote, clock(), 2, "hai-long", ticket=first,
+            retired=Retired(DONE, 1, "o1", False))  # served elsewhere
+    refused("not_armed", hall.vote, clock(), 1, "hai-long", ticket=first,
+            retired=Retired(NO_SHOW, 1, "o1", False))
+    refused("already_rated", hall.vote, clock(), 1, "hai-long", ticket=first, retired=Retired(DONE, 1, "o1", True))
+    late = hall.vote(clock(), 1, "hai-long", ticket=first, retired=Retired(DONE, 1, "o1", False))
+    assert [(e.data["ticket"], e.data["officer"]) for e in late] == [(first, "o1")]
+    # the store does not have that vote yet (it is being committed): the engine remembers it
+    refused("already_rated", hall.vote, clock(), 1, "hai-long", ticket=first, retired=Retired(DONE, 1, "o1", False))
 
 
 def test_expiry_of_a_replaced_arming_is_ignored(hall, clock):

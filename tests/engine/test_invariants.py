@@ -29,7 +29,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from hallserver.domain import views
 from hallserver.domain.config import parse_config
-from hallserver.domain.engine import Hall
+from hallserver.domain.engine import RETAIN, Hall
 from hallserver.domain.model import CALLED, FINAL, HELD, WAITING, Refused
 from hallserver.outputs import Outputs, touched_by
 
@@ -42,7 +42,7 @@ REASONS = ("thai-do", "khac")
 # step -> weight
 WEIGHTS = {"take": 8, "open_and_call": 6, "call_next": 2, "call_back": 2, "done": 5, "recall": 2, "no_show": 1,
            "hold": 2, "transfer_to_service": 2, "transfer_to_counter": 1, "login": 2, "logout": 1, "pause": 1,
-           "resume": 1, "vote": 3, "set_services": 1, "tick": 2, "advance": 4, "next_day": 1,
+           "resume": 1, "vote": 3, "set_services": 1, "tick": 2, "advance": 4, "half_hour": 1, "next_day": 1,
            # a manager's commands, and dispensers' prints and offline blocks
            "close_counter": 1, "open_counter": 1, "move_officer": 1, "set_policy": 1,
            "reserve_block": 1, "report_offline": 2, "printed": 1, "void": 1}
@@ -376,6 +376,11 @@ class HallMachine(RuleBasedStateMachine):
         end = self.clock().replace(hour=23, minute=59, second=59)
         self.clock.now = min(self.clock() + timedelta(seconds=seconds), end)
 
+    def do_half_hour(self, data):
+        """Past RETAIN: the tickets finished before are retired at the next event."""
+        end = self.clock().replace(hour=23, minute=59, second=59)
+        self.clock.now = min(self.clock() + RETAIN + timedelta(seconds=1), end)
+
     def do_next_day(self, data):
         self.clock.now = (self.clock() + timedelta(days=1)).replace(hour=7, minute=0, second=0)
         rolled, events = self.hall.tick(self.clock())
@@ -410,9 +415,16 @@ class HallMachine(RuleBasedStateMachine):
 
     @invariant()
     def no_accepted_ticket_disappears(self):
-        assert set(self.hall.tickets) == set(self.accepted)
+        """Only a ticket seen finished leaves memory (retired, engine.RETAIN); the day's counts keep it."""
+        assert set(self.hall.tickets) <= set(self.accepted)
+        gone = set(self.accepted) - set(self.hall.tickets)
+        assert all(number in self.finished for number in gone), gone - set(self.finished)
+        counts = self.hall.day_counts()
+        assert sum(row["issued"] for row in counts.values()) == len(self.accepted)
         for number, service in self.accepted.items():
-            t = self.hall.tickets[number]
+            t = self.hall.tickets.get(number)
+            if t is None:
+                continue
             assert t.status in (WAITING, CALLED, HELD, *FINAL)
             if t.transfers == 0:
                 assert t.service == service
@@ -443,7 +455,8 @@ class HallMachine(RuleBasedStateMachine):
             assert seqs == list(range(1, len(seqs) + 1))
             assert self.hall.issued[service] == len(seqs)
             cap = self.config.services[service].daily_cap
-            online = [n for n, s in self.accepted.items() if s == service and not self.hall.tickets[n].offline]
+            online = [n for n, s in self.accepted.items()  # a retired ticket was an online one
+                      if s == service and (n not in self.hall.tickets or not self.hall.tickets[n].offline)]
             assert cap is None or len(set(online) - self.voided) <= cap  # a voided phantom frees its place
             floor = self.hall.reserved_floor.get(service)
             assert floor is None or not seqs or seqs[-1] < floor, "online numbers ran into a reserved block"

@@ -15,6 +15,9 @@ from support.listener import Listener
 import protocols
 from firmware.pilink import DeviceLink, Refusal
 from hallserver.bootstrap import Runtime
+from hallserver.domain import views
+from hallserver.domain.engine import RETAIN
+from hallserver.http import tracking
 from hallserver.settings import Settings, load_hall_config
 from hallserver.store.models import EventRow, RatingRow
 from tests.support.clock import Clock
@@ -152,4 +155,39 @@ def test_votes_after_their_window(hall):
         rows = s.query(RatingRow).filter_by(hall=rt.config.id).order_by(RatingRow.id).all()
         assert [(r.number, r.counter, r.officer, r.score) for r in rows] == [
             ("A001", 1, "o01", "khong-hai-long"), ("A002", 2, "o02", "rat-hai-long")]
+    check_hall(rt.service)
+
+
+def test_a_ticket_finished_long_ago_is_answered_from_the_store(hall):
+    """Half an hour after it finished, the engine has retired a ticket (engine.RETAIN: memory follows
+    the hall, not the day): its tracking link and its number still show it done, and a late vote
+    naming it counts once, from what the store says of it."""
+    rt, clock, device = hall
+    kiosk, ct1, rb1 = (device(d) for d in ("kiosk-1", "ct-01", "rb-01"))
+    taken = kiosk.request("ticket.take", {"service": "tu-phap"})["ticket"]
+    token = taken["track_url"].rsplit("/", 1)[1]
+    ct1.request("officer.login", {"officer": "o01", "pin": "0000"})
+    assert ct1.request("call.next")["ticket"]["number"] == "A001"
+    ct1.request("serve.done")
+    clock.now += RETAIN + timedelta(minutes=1)
+    kiosk.request("ticket.take", {"service": "tu-phap"})  # its event finds A001 due
+    assert "A001" not in rt.service.snapshot(lambda h, now: h.tickets)
+
+    found, error = tracking.lookup(rt, token)
+    assert error is None and found["number"] == "A001" and found["status"] == "done"
+    assert rt.service.ticket(views.ticket_status, number="A001")["status"] == "done"
+    assert rt.service.ticket(views.ticket_status, number="A009") is None
+    assert rt.service.snapshot(lambda h, now: h.day_counts()["tu-phap"]) == {
+        "issued": 2, "called": 1, "within": 1, "served": 1}
+
+    late = rb1.request("rating.vote", {"score": "hai-long", "ticket": "A001"}, msg_id="late-1")
+    assert late["rating"] == {"ticket": "A001", "score": "hai-long"}
+    assert code(rb1, "rating.vote", {"score": "rat-hai-long", "ticket": "A001"}, msg_id="late-2") == "already_rated"
+    assert rb1.request("rating.vote", {"score": "hai-long", "ticket": "A001"}, msg_id="late-1") == late  # a retry
+    assert code(rb1, "rating.vote", {"score": "hai-long", "ticket": "A002"}) == "not_armed"  # still waiting
+    rt.service.reconfigure(rt.service.config)  # the day replayed: the vote is in the store now
+    assert code(rb1, "rating.vote", {"score": "hai-long", "ticket": "A001"}, msg_id="late-3") == "already_rated"
+    with rt.store.sessions() as s:
+        rows = s.query(RatingRow).filter_by(hall=rt.config.id).all()
+        assert [(r.number, r.counter, r.officer, r.score) for r in rows] == [("A001", 1, "o01", "hai-long")]
     check_hall(rt.service)
