@@ -26,6 +26,7 @@ import platform
 import secrets
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -334,7 +335,8 @@ def markdown(r: dict) -> str:
         s = main["day"]["server"]
         lines.append(f"| server over the day ({main['day']['seconds']} s, speed {main['day']['speed']:g}) | "
                      f"CPU {s.get('cpu_pct')}% of a core; RSS {s.get('rss_start_mib')} → {s.get('rss_end_mib')} MiB "
-                     f"(max {s.get('rss_max_mib')}, drift {s.get('rss_drift_mib')}) | flat memory |")
+                     f"(max {s.get('rss_max_mib')}, drift {s.get('rss_drift_mib')}, "
+                     f"last half {s.get('rss_late_drift_mib')}) | flat memory |")
         lines += ["", "Replies per second by type: day " + json.dumps(main["day"]["ok_per_s"]) + "; peak "
                   + json.dumps(main["peak"]["ok_per_s"]) + ".",
                   f"CPU during the day (percent of one core): server {main['day']['server_cpu_pct']}, "
@@ -358,6 +360,8 @@ def markdown(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # a kill (SIGTERM) unwinds like Ctrl-C: the server and the broker are stopped, not left running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--halls", type=int, default=130)
     p.add_argument("--counters", type=int, default=40)
