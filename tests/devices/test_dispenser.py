@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -36,10 +37,21 @@ def hall_info(rt: Runtime) -> dict:
             "priority_categories": [{"key": c.key, "label": c.label} for c in cfg.priority.categories]}
 
 
+STARTED: list[Dispenser] = []  # by make(), stopped after each test (a worker left running polls a closed pty)
+
+
+@pytest.fixture(autouse=True)
+def _stop_dispensers() -> Iterator[None]:
+    yield
+    while STARTED:
+        STARTED.pop().close(timeout=5)
+
+
 def make(rt, link, pty, tmp_path, port=None, **kw) -> Dispenser:
     printer = Printer(port or SerialPort(pty.path), status_timeout=2)
     d = Dispenser(link, printer, Journal(tmp_path / "journal.json"), ZoneInfo(rt.config.timezone),
                   hall=hall_info(rt), request_timeout=5, retry_s=1, **kw)
+    STARTED.append(d)
     return d.start()
 
 

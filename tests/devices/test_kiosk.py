@@ -28,11 +28,13 @@ def client(server):
         yield c
 
 
-def test_kiosk_ticket_is_pushed_printed_once_and_confirmed(server, client, device, hall_id, pty_printer, tmp_path):
+def test_kiosk_ticket_is_pushed_printed_once_and_confirmed(server, client, device, hall_id, pty_printer, tmp_path,
+                                                           request):
     link = device("kiosk-1")
     dispenser = Dispenser(link, Printer(SerialPort(pty_printer.path), status_timeout=2),
                           Journal(tmp_path / "journal.json"), ZoneInfo(server.config.timezone),
                           request_timeout=5, retry_s=1).start()
+    request.addfinalizer(dispenser.close)  # its worker would go on polling a closed pty
     assert dispenser.synced.wait(10)
     # the agent's status reaches the store through the broker and the server's worker, in its own time
     state = until(lambda: (s := client.get("/api/kiosk/kiosk-1").json())["printer"]["paper"] is not None and s,
