@@ -353,7 +353,7 @@ class HallService:
             number = msg.get("ticket")
             retired = None
             if number is not None and number not in hall.tickets:
-                retired = self.store.retired(self.config.id, now.date(), number)  # finished long ago: ask the store
+                retired = self.store.retired(self.config.id, now.date(), number, self.tz)  # retired: ask the store
             events = hall.vote(now, counter, msg["score"], msg.get("reason"), number, device.id, retired)
             return events, {"rating": {"ticket": events[0].data["ticket"], "score": msg["score"]}}
         return simple[t](), {}

@@ -47,6 +47,8 @@ MAX_BLOCK = 200  # numbers per service in one offline block
 # a finished ticket stays in memory this long (and at least twice the rating window): its dispenser's
 # print confirmation, a vote, a reprint or a look-up come within it; after it, the store answers
 RETAIN = timedelta(minutes=30)
+# a service's day in day_counts: tickets issued, called, called within the target wait, served
+DAY_COUNTS = ("issued", "called", "within", "served")
 
 
 
@@ -71,8 +73,7 @@ class Hall:
         self._prefixes = {s.prefix: code for code, s in cfg.services.items()}
         self._retain = max(RETAIN, timedelta(seconds=2 * cfg.rating_window_s))
         self.finished: deque[Ticket] = deque()  # in the order they finished
-        # the shares of the retired tickets in day_counts: service -> [issued, called, within target, served]
-        self.retired: dict[str, list[int]] = {}
+        self.retired: dict[str, dict[str, int]] = {}  # the retired tickets' shares of day_counts
         # waiting, called or held: what the queries scan, so their cost follows the queues, not the day
         self.open: dict[str, Ticket] = {}
         self._queue_index: tuple[dict[str, list[Ticket]], dict[int, list[Ticket]]] | None = None
@@ -380,18 +381,20 @@ class Hall:
         if reason is not None and reason not in {r.key for r in self.config.reasons}:
             raise Refused("unknown_reason", reason)
         armed = self.armed.get(counter)
-        if ticket is not None and (ticket in self.rated or (
-                ticket not in self.tickets and retired is not None and retired.rated)):
+        # the named ticket: in memory, else as the store has it once retired (None: never served here)
+        if ticket is not None and ticket not in self.tickets and retired is not None:
+            if retired.rated:
+                raise Refused("already_rated", ticket)
+            late: Ticket | None = retired.ticket
+        else:
+            late = self.tickets.get(ticket) if ticket is not None else None
+        if ticket is not None and ticket in self.rated:
             raise Refused("already_rated", ticket)
         if armed is not None and now <= armed.expires_at and ticket in (None, armed.ticket):
             number, officer = armed.ticket, armed.officer
         else:
             # a button that lost its link keeps the vote it took while armed and sends it later,
             # naming the ticket: it still counts for that ticket if it was served at this counter today
-            late = self.tickets.get(ticket) if ticket is not None else None
-            if late is None and ticket is not None and retired is not None:
-                late = Ticket(ticket, "", None, 0, now, "", now, status=retired.status, counter=retired.counter,
-                              officer=retired.officer)
             if late is None or late.status != DONE or late.counter != counter:
                 raise Refused("not_armed")
             number, officer = late.number, late.officer
@@ -597,8 +600,7 @@ class Hall:
         """Change state by one event; also used to replay the stored day after a restart."""
         self.roll(e.at)
         self._queue_index = None
-        if self.finished and self.finished[0].kept_from < e.at - self._retain:  # type: ignore[operator]
-            self._retire(e.at - self._retain)  # before the event: what it adds (a late vote) stays
+        self._retire(e.at - self._retain)  # before the event: what it adds (a late vote) stays
         getattr(self, "_on_" + e.kind.replace(".", "_"))(e.at, e.data)
 
     def _on_ticket_issued(self, at: datetime, d: dict) -> None:
@@ -665,30 +667,30 @@ class Hall:
             if t.take is not None:
                 self.takes.pop((t.device, t.take), None)
 
-    def _tally(self, t: Ticket, into: dict[str, list[int]]) -> None:
-        """Add a ticket to `into` (service -> [issued, called, within target, served]): issued, called
-        and within target count for the service it was issued for (its number's prefix tells it:
-        its wait counts there), served for the one that served it."""
+    def _tally(self, t: Ticket, into: dict[str, dict[str, int]]) -> None:
+        """Add a ticket to `into` (service -> DAY_COUNTS): issued, called and within target count for
+        the service it was issued for (its number's prefix tells it: its wait counts there), served
+        for the one that served it."""
         cfg = self.config
         code = self._prefixes.get(t.number[:-cfg.number_width], t.service)
         if code not in cfg.services:
             return
-        row = into.setdefault(code, [0, 0, 0, 0])
-        row[0] += 1
+        row = into.setdefault(code, dict.fromkeys(DAY_COUNTS, 0))
+        row["issued"] += 1
         if t.first_called_at is not None:
-            row[1] += 1
-            row[2] += (t.first_called_at - t.issued_at).total_seconds() <= cfg.services[code].target_wait_min * 60
+            row["called"] += 1
+            waited = (t.first_called_at - t.issued_at).total_seconds()
+            row["within"] += waited <= cfg.services[code].target_wait_min * 60
         if t.status == DONE and t.service in cfg.services:
-            into.setdefault(t.service, [0, 0, 0, 0])[3] += 1
+            into.setdefault(t.service, dict.fromkeys(DAY_COUNTS, 0))["served"] += 1
 
     def day_counts(self) -> dict[str, dict[str, int]]:
-        """Per service, the day's tickets issued, called, called within the target wait, and served
-        (the live dashboard): the retired tickets' shares plus those still in memory."""
-        rows = {code: list(self.retired.get(code, (0, 0, 0, 0))) for code in self.config.services}
+        """Per service, the day's DAY_COUNTS (the live dashboard): the retired tickets' shares plus
+        those still in memory."""
+        rows = {code: dict(self.retired.get(code) or dict.fromkeys(DAY_COUNTS, 0)) for code in self.config.services}
         for t in self.tickets.values():
             self._tally(t, rows)
-        return {code: dict(zip(("issued", "called", "within", "served"), row, strict=True))
-                for code, row in rows.items()}
+        return rows
 
     def _freed(self, at: datetime, d: dict) -> None:
         c = self.counters.get(d.get("counter"))

@@ -88,11 +88,9 @@ class CounterState:
 
 @dataclass(frozen=True, slots=True)
 class Retired:
-    """A ticket finished and retired today, as the store has it (for a late vote)."""
+    """A ticket the engine has retired today, as the store has it (for a late vote naming it)."""
 
-    status: str
-    counter: int | None
-    officer: str | None
+    ticket: Ticket
     rated: bool
 
 

@@ -205,15 +205,15 @@ class Store:
         with self.sessions() as s:
             return s.get(TicketRow, (hall, day, number))
 
-    def retired(self, hall: str, day: date, number: str) -> Retired | None:
-        """A finished ticket of `day` as the engine needs it once it has forgotten it (a late vote)."""
+    def retired(self, hall: str, day: date, number: str, tz: ZoneInfo) -> Retired | None:
+        """A ticket of `day` as the engine needs it once it has forgotten it (a late vote naming it)."""
+        row = self.ticket(hall, day, number)
+        if row is None:
+            return None
         with self.sessions() as s:
-            row = s.get(TicketRow, (hall, day, number))
-            if row is None:
-                return None
             rated = s.scalars(select(RatingRow.id).where(
                 RatingRow.hall == hall, RatingRow.day == day, RatingRow.number == number).limit(1)).first()
-            return Retired(row.status, row.counter, row.officer, rated is not None)
+        return Retired(stored_ticket(row, tz), rated is not None)
 
     def ratings(self, hall: str, day: date | None = None) -> list[RatingRow]:
         with self.sessions() as s:

@@ -141,30 +141,28 @@ def test_whole_days_under_each_policy(day, name):
                 assert not s.hall.eligible(s.hall.counters[c.number]), f"counter {c.number} idle with work"
 
     sim.run(after=work_conserving)
-    waiting: dict[str, Ticket] = {}
+    waiting: dict[str, None] = {}  # numbers, in issue order
     staffed: set[int] = set()
     covered_at_issue: set[str] = set()
     replay = Hall(hall_config)  # the tickets as each event found them (the day's hall has retired many)
     for e in sim.events:
-        if e.kind == "ticket.issued":
-            replay.apply(e)
         if e.kind == "officer.logged_in":
             staffed.add(e.data["counter"])
         elif e.kind == "officer.logged_out":
             staffed.discard(e.data["counter"])
         elif e.kind == "ticket.issued":
-            waiting[e.data["number"]] = replay.tickets[e.data["number"]]
+            waiting[e.data["number"]] = None
             if any(e.data["service"] in hall_config.counters[n].services for n in staffed):
                 covered_at_issue.add(e.data["number"])
         elif e.kind == "ticket.called":
-            chosen = waiting.pop(e.data["number"])
+            waiting.pop(e.data["number"])
+            chosen = replay.tickets[e.data["number"]]
             counter = CounterState(e.data["counter"], list(hall_config.counters[e.data["counter"]].services))
             assert chosen.service in counter.services
-            for other in eligible(counter, list(waiting.values())):
+            for other in eligible(counter, [replay.tickets[n] for n in waiting]):
                 if bool(other.priority) == bool(chosen.priority) and other.key < chosen.key:
                     assert allowed_bypass(name, chosen, other, counter, hall_config, e.at), (other, chosen)
-        if e.kind != "ticket.issued":
-            replay.apply(e)
+        replay.apply(e)
     assert not covered_at_issue & set(waiting), "a ticket taken while its service had an open counter was left"
     for number in covered_at_issue:
         assert sim.record.tickets[number][3] in ("done", "no_show")

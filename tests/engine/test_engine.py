@@ -13,7 +13,7 @@ from hallserver.domain import engine as engine_module
 from hallserver.domain import views
 from hallserver.domain.config import Device
 from hallserver.domain.engine import LOGIN_FAILURES, LOGIN_WINDOW, RECENT_CALLS, RETAIN, Hall
-from hallserver.domain.model import CALLED, DONE, HELD, NO_SHOW, WAITING, Refused, Retired
+from hallserver.domain.model import CALLED, DONE, HELD, NO_SHOW, WAITING, Refused, Retired, Ticket
 from protocols.errors import MESSAGES
 
 ELDER = "nguoi-cao-tuoi"
@@ -814,16 +814,19 @@ def test_a_late_vote_for_a_retired_ticket_takes_the_store_s_word(hall, clock):
     clock.advance(seconds=RETAIN.total_seconds() + 1)
     served(hall, clock)  # its events retire the first
     assert first not in hall.tickets
+
+    def stored(status: str = DONE, counter: int = 1, rated: bool = False) -> Retired:
+        return Retired(Ticket(first, "tu-phap", None, 1, clock(), "", clock(), status=status, counter=counter,
+                              officer="o1"), rated)
+
     refused("not_armed", hall.vote, clock(), 1, "hai-long", ticket=first)  # no word from the store
-    refused("not_armed", hall.vote, clock(), 2, "hai-long", ticket=first,
-            retired=Retired(DONE, 1, "o1", False))  # served elsewhere
-    refused("not_armed", hall.vote, clock(), 1, "hai-long", ticket=first,
-            retired=Retired(NO_SHOW, 1, "o1", False))
-    refused("already_rated", hall.vote, clock(), 1, "hai-long", ticket=first, retired=Retired(DONE, 1, "o1", True))
-    late = hall.vote(clock(), 1, "hai-long", ticket=first, retired=Retired(DONE, 1, "o1", False))
+    refused("not_armed", hall.vote, clock(), 2, "hai-long", ticket=first, retired=stored())  # served elsewhere
+    refused("not_armed", hall.vote, clock(), 1, "hai-long", ticket=first, retired=stored(NO_SHOW))
+    refused("already_rated", hall.vote, clock(), 1, "hai-long", ticket=first, retired=stored(rated=True))
+    late = hall.vote(clock(), 1, "hai-long", ticket=first, retired=stored())
     assert [(e.data["ticket"], e.data["officer"]) for e in late] == [(first, "o1")]
     # the store does not have that vote yet (it is being committed): the engine remembers it
-    refused("already_rated", hall.vote, clock(), 1, "hai-long", ticket=first, retired=Retired(DONE, 1, "o1", False))
+    refused("already_rated", hall.vote, clock(), 1, "hai-long", ticket=first, retired=stored())
 
 
 def test_expiry_of_a_replaced_arming_is_ignored(hall, clock):

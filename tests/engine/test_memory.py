@@ -22,6 +22,7 @@ CYCLES = 3000  # served tickets measured (the test hall's 4-digit numbers go to 
 WARMUP = 200  # tickets served before the measure: the hall's tables and the allocator warmed up
 SECONDS_EACH = 3  # Day.serve: take, call and done a second apart
 WITHIN = int(RETAIN.total_seconds()) // SECONDS_EACH  # tickets served within RETAIN
+KEPT = WITHIN - WARMUP - 10  # served after the warm-up with none retired yet
 
 
 def parsed(text: str) -> str:
@@ -83,11 +84,10 @@ def test_bytes_per_ticket_in_memory(day):
     ticket kept its own __dict__ and its own copy of the service code, device id and officer id of
     the messages) this test measured 832 bytes. One more string or object kept per ticket is 50
     bytes or more."""
-    n = WITHIN - WARMUP - 10  # none retired yet
     before = traced_now()
-    day.serve(n)
-    per_ticket = (traced_now() - before) / n
-    assert len(day.hall.tickets) == WARMUP + n
+    day.serve(KEPT)
+    per_ticket = (traced_now() - before) / KEPT
+    assert len(day.hall.tickets) == WARMUP + KEPT
     assert per_ticket < 800, f"{per_ticket:.0f} bytes kept per served ticket"
 
 
@@ -110,12 +110,11 @@ def test_memory_follows_the_hall_not_the_day(full_day):
 def test_what_the_day_held_is_released_when_it_rolls(day):
     """After the day rolls (Hall.roll to the next date), nothing of its tickets is left: the
     memory is back to what it was before them (less, in fact: the warm-up's tickets go too)."""
-    n = WITHIN - WARMUP - 10  # all still in memory
     before = traced_now()
-    day.serve(n)
+    day.serve(KEPT)
     held = traced_now() - before
     assert day.hall.roll(day.now + timedelta(days=1))
     left = traced_now() - before
-    assert held > 500 * n  # the measure sees the day
+    assert held > 500 * KEPT  # the measure sees the day
     assert left < 8 * 1024, f"{left} bytes left after the day rolled, of {held} it held"
     assert day.hall.tickets == {} and day.hall.takes == {} and day.hall.rated == set()

@@ -103,8 +103,9 @@ def test_memory_is_flat_live_replayed_and_after_midnight(store):
         rolled, _ = service.tick()
         assert rolled and service.hall.tickets == {}
         left = traced_now() - start
-    # in the whole suite other tests' leftovers add up to 50 KB here (log records of a thread that
-    # outlived its test, warmed caches): the bound is a third of what retirement saved (300 KB)
+    # in the whole suite other tests' leftovers added up to 50 KB here (log records of dispenser
+    # threads that outlived their tests, since stopped; warmed caches): the bound is a third of what
+    # retirement saved (300 KB)
     assert live < 100 * 1024, f"{live} bytes more after {CYCLES} citizens (602 each before retirement)"
     # measured: 33 KB more, about 140 bytes for each ticket in memory (what is read back from the
     # store is less shared than what the live messages built); a day's 800 citizens would be 500 KB
